@@ -1,0 +1,56 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from meetups.db import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    """Ordered from least to most powerful; see `Role.allows`."""
+
+    viewer = "viewer"
+    organizer = "organizer"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, required: "Role") -> bool:
+        return self.rank >= required.rank
+
+
+class Organizer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=500)
+    role: Role = Field(default=Role.organizer, sa_type=String(20))
+    is_active: bool = True
+    language: str | None = Field(default=None, max_length=5)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    organizer_id: int = Field(foreign_key="organizer.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed sign-in, keyed by e-mail address and by client address, for throttling."""
+
+    __tablename__ = "login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, index=True)
+    failed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

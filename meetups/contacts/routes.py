@@ -1,0 +1,5 @@
+"""Routes of this area."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

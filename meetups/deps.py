@@ -1,0 +1,71 @@
+"""Typed FastAPI dependencies shared by every area's routes."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from meetups.accounts.login import organizer_for_token
+from meetups.accounts.models import Organizer, Role
+from meetups.config import Settings
+from meetups.db import Database
+
+SESSION_COOKIE = "meetups_session"
+
+
+class LoginRequired(Exception):
+    """Raised for organizer pages without a valid session; answered with a redirect to login."""
+
+
+class RoleRequired(Exception):
+    def __init__(self, role: Role) -> None:
+        super().__init__(role.value)
+        self.role = role
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; unsafe methods write, and on SQLite take the write lock at once."""
+    database: Database = request.app.state.database
+    async with database.session(write=request.method not in {"GET", "HEAD"}) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def session_cookie_name(settings: Settings) -> str:
+    # The __Host- prefix pins the cookie to our origin, but browsers accept it only over https.
+    return f"__Host-{SESSION_COOKIE}" if settings.uses_https else SESSION_COOKIE
+
+
+async def current_organizer(request: Request, session: SessionDep, settings: SettingsDep) -> Organizer:
+    organizer = await organizer_for_token(request.cookies.get(session_cookie_name(settings)), session=session)
+    if organizer is None:
+        raise LoginRequired
+    request.state.organizer = organizer
+    return organizer
+
+
+def require_role(role: Role):  # noqa: ANN201 - a dependency factory
+    async def dependency(organizer: Annotated[Organizer, Depends(current_organizer)]) -> Organizer:
+        if not organizer.role.allows(role):
+            raise RoleRequired(role)
+        return organizer
+
+    return dependency
+
+
+CurrentOrganizer = Annotated[Organizer, Depends(current_organizer)]
+Viewer = CurrentOrganizer
+Editor = Annotated[Organizer, Depends(require_role(Role.organizer))]
+Admin = Annotated[Organizer, Depends(require_role(Role.admin))]

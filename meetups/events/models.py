@@ -1,0 +1,70 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from meetups.db import UTCDateTime, utcnow
+
+
+class EventStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+    cancelled = "cancelled"
+
+
+class TravelCategory(StrEnum):
+    train = "train"
+    flight = "flight"
+    car = "car"
+    public_transport = "public_transport"
+    hotel = "hotel"
+    other = "other"
+
+
+ALL_TRAVEL_CATEGORIES = ",".join(TravelCategory)
+
+
+class Event(SQLModel, table=True):
+    """A meetup. Times are stored in UTC and shown in `timezone`; money is in integer cents."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True, index=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=20_000)
+    venue: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=500)
+    timezone: str = Field(default="Europe/Berlin", max_length=64)
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    capacity: int | None = Field(default=None, ge=1)
+    plus_ones_allowed: bool = False
+    rsvp_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    language: str = Field(default="de", max_length=5)
+    status: EventStatus = Field(default=EventStatus.draft, sa_type=String(20), index=True)
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    contact_name: str = Field(default="", max_length=200)
+    contact_email: str = Field(default="", max_length=254)
+
+    travel_enabled: bool = False
+    travel_currency: str = Field(default="EUR", max_length=3)
+    travel_cap_cents: int | None = Field(default=None, ge=0)
+    travel_mileage_rate_cents: int = Field(default=30, ge=0)
+    travel_categories: str = Field(default=ALL_TRAVEL_CATEGORIES, max_length=200)
+    travel_claim_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    feedback_enabled: bool = True
+    feedback_anonymous: bool = False
+    feedback_closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    created_by_id: int | None = Field(default=None, foreign_key="organizer.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def travel_category_list(self) -> list[TravelCategory]:
+        return [TravelCategory(c) for c in self.travel_categories.split(",") if c]
