@@ -7,7 +7,9 @@ VENDOR := static/vendor
 
 .PHONY: run install test lint demo migrate messages clean
 
+# `make run DEMO=1` seeds the demo events first.
 run: install
+	$(if $(DEMO),$(BIN)/meetups demo,)
 	MEETUPS_MAIL_CATCHER=$${MEETUPS_MAIL_CATCHER:-true} $(BIN)/meetups serve
 
 install: $(STAMP) $(VENDOR)/.installed meetups/locale/de/LC_MESSAGES/messages.mo

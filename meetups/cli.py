@@ -1,20 +1,32 @@
 """The `meetups` command."""
 
 import asyncio
-import getpass
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
-from meetups.config import Settings
+from meetups.accounts.models import Role
+from meetups.config import SecretKeyError, Settings
 
 app = typer.Typer(help="meetups: invite bloggers, hear what they think.", no_args_is_help=True, add_completion=False)
 
 
 def _settings() -> Settings:
-    settings = Settings()
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    """The settings, or a readable message and exit code 2 when a MEETUPS_* value is wrong."""
+    try:
+        settings = Settings()
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        settings.secret  # noqa: B018 - generate the key now, and fail here if it is unusable
+    except ValidationError as error:
+        for problem in error.errors():
+            name = "MEETUPS_" + "_".join(str(part) for part in problem["loc"]).upper()
+            typer.echo(f"{name}: {problem['msg']}", err=True)
+        raise typer.Exit(2) from None
+    except SecretKeyError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     return settings
 
 
@@ -41,43 +53,69 @@ def serve(
 
     settings = _settings()
     upgrade(settings.resolved_database_url)
-    typer.echo(f"meetups runs on http://{host}:{port} (links in e-mails use {settings.base_url})")
+    url = f"http://{host}:{port}"
+    typer.echo(f"meetups runs on {url} (links in e-mails use {settings.base_url})")
+    if asyncio.run(_has_organizers(settings)):
+        typer.echo(f"Sign in at {url}/login")
+    else:
+        typer.echo(f"No organizer yet: open {url}/setup to create the first administrator")
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, access_log=False)
+
+
+async def _has_organizers(settings: Settings) -> bool:
+    from meetups.accounts.organizers import organizer_count
+    from meetups.db import Database, create_engine
+
+    database = Database(create_engine(settings.resolved_database_url))
+    try:
+        async with database.session() as session:
+            return await organizer_count(session=session) > 0
+    finally:
+        await database.dispose()
 
 
 @app.command("create-organizer")
 def create_organizer(
     email: Annotated[str, typer.Option(prompt=True, help="Their e-mail address; they sign in with it.")],
     name: Annotated[str, typer.Option(prompt=True, help="Their name.")],
-    role: Annotated[str, typer.Option(help="admin, organizer or viewer.")] = "organizer",
+    role: Annotated[Role, typer.Option(help="What they may do.")] = Role.organizer,
 ) -> None:
     """Add an organizer; the password is asked for, never taken from the command line."""
-    from meetups.accounts.organizers import add_organizer
+    from meetups.accounts.organizers import add_organizer, check_password
     from meetups.db import Database, create_engine
     from meetups.errors import ValidationFailed
+    from meetups.migrate import upgrade
 
     settings = _settings()
-    password = getpass.getpass("Password: ")
-    if password != getpass.getpass("Password again: "):
+    # Asked without echo; a command-line option would end up in the shell history and `ps`.
+    password = typer.prompt("Password", hide_input=True)
+    if problem := check_password(password):
+        typer.echo(f"password: {problem}", err=True)
+        raise typer.Exit(1)
+    if password != typer.prompt("Password again", hide_input=True):
         typer.echo("The two passwords differ.", err=True)
         raise typer.Exit(1)
+    upgrade(settings.resolved_database_url)
 
-    async def run() -> None:
+    async def run() -> str:
         database = Database(create_engine(settings.resolved_database_url))
         try:
             async with database.session(write=True) as session:
-                await add_organizer(session=session, name=name, email=email, password=password, role=role)
+                organizer = await add_organizer(
+                    session=session, name=name, email=email, password=password, role=role.value
+                )
                 await session.commit()
+                return organizer.email
         finally:
             await database.dispose()
 
     try:
-        asyncio.run(run())
+        address = asyncio.run(run())
     except ValidationFailed as error:
         for field, message in error.errors.items():
             typer.echo(f"{field}: {message}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"{email} can sign in now as {role}.")
+    typer.echo(f"{address} can sign in now as {role.value}.")
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """Settings, read from MEETUPS_* environment variables and an optional .env file."""
 
+import os
 import secrets
 from enum import StrEnum
 from functools import cached_property
@@ -11,6 +12,11 @@ from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Language = Literal["de", "en"]
+MIN_SECRET_LENGTH = 32
+
+
+class SecretKeyError(RuntimeError):
+    """The generated secret key file is unusable (empty, truncated); the message says what to do."""
 
 
 class SmtpSecurity(StrEnum):
@@ -24,33 +30,72 @@ class Settings(BaseSettings):
         env_prefix="MEETUPS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    var_dir: Path = Field(default=Path("var"), description="Where the SQLite database and the generated secret key live.")
-    database_url: str = Field(default="", description="SQLAlchemy URL; empty means a SQLite file in var_dir.")
-    base_url: AnyHttpUrl = Field(default=AnyHttpUrl("http://127.0.0.1:8000"))
-    secret_key: SecretStr | None = None
+    var_dir: Path = Field(
+        default=Path("var"), description="Where the SQLite database and the generated secret key live."
+    )
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means a SQLite file in var_dir."
+    )
+    base_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:8000"),
+        description="The public address of the app, used in every link it writes.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs tokens and links; at least 32 characters. Generated into var_dir when unset.",
+    )
 
-    smtp_host: str = "localhost"
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_security: SmtpSecurity = SmtpSecurity.starttls
-    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
-    mail_from: str = "meetups <meetups@localhost>"
-    mail_catcher: bool = False
-    mail_catcher_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_host: str = Field(default="localhost", description="SMTP relay for outgoing mail.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP relay.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if the relay needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_security: SmtpSecurity = Field(
+        default=SmtpSecurity.starttls,
+        description="none, starttls (upgrade on the same port, required) or tls (implicit TLS, port 465).",
+    )
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Timeout of each SMTP operation.")
+    mail_from: str = Field(default="meetups <meetups@localhost>", description="Sender of every e-mail.")
+    mail_catcher: bool = Field(
+        default=False, description="Run the built-in mail catcher instead of sending mail out."
+    )
+    mail_catcher_port: int = Field(
+        default=8025, ge=1, le=65535, description="Port of the mail catcher's SMTP server."
+    )
 
-    default_language: Language = "de"
-    default_timezone: str = "Europe/Berlin"
+    default_language: Language = Field(
+        default="de", description="Language when neither the browser nor the organizer chose one."
+    )
+    default_timezone: str = Field(
+        default="Europe/Berlin", description="Time zone of new events (an IANA name)."
+    )
 
-    session_lifetime_hours: int = Field(default=24 * 14, ge=1)
-    login_max_failures: int = Field(default=5, ge=1)
-    login_failure_window_minutes: int = Field(default=15, ge=1)
+    session_lifetime_hours: int = Field(
+        default=24 * 14, ge=1, description="How long a sign-in lasts."
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1,
+        description="Failed sign-ins per e-mail address within the window before it is throttled "
+        "(four times as many per client address).",
+    )
+    login_failure_window_minutes: int = Field(
+        default=15, ge=1, description="The throttling window, and how long to wait."
+    )
 
     @field_validator("default_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         if value not in available_timezones():
             raise ValueError(f"unknown time zone {value!r}")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"MEETUPS_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters long "
+                "(or leave it unset to have one generated)"
+            )
         return value
 
     @cached_property
@@ -63,16 +108,17 @@ class Settings(BaseSettings):
     def secret(self) -> bytes:
         """The app secret; generated once into var_dir when not configured, never hard-coded."""
         if self.secret_key is not None:
-            value = self.secret_key.get_secret_value()
-            if len(value) < 32:
-                raise ValueError("MEETUPS_SECRET_KEY must be at least 32 characters long")
-            return value.encode()
+            return self.secret_key.get_secret_value().encode()
         path = self.var_dir / "secret_key"
         if not path.exists():
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
-        return path.read_text().strip().encode()
+            _write_new_secret(path)
+        value = path.read_text().strip()
+        if len(value) < MIN_SECRET_LENGTH:
+            raise SecretKeyError(
+                f"{path} holds no usable secret key. Delete it to have a new one generated "
+                "(this signs everyone out), or set MEETUPS_SECRET_KEY."
+            )
+        return value.encode()
 
     @property
     def uses_https(self) -> bool:
@@ -84,3 +130,23 @@ class Settings(BaseSettings):
 
     def absolute_url(self, path: str) -> str:
         return str(self.base_url).rstrip("/") + "/" + path.lstrip("/")
+
+
+def _write_new_secret(path: Path) -> None:
+    """Writes a random key readable by the owner only. Written to a temporary file and linked into
+    place, so that processes starting at the same moment (app and worker) agree on one key and
+    never read a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process was first: use its key
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -59,5 +59,7 @@ async def verify_csrf(request: Request, app_secret: bytes, base_url: str) -> Non
             form = await request.form()
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
-    if not sent or not hmac.compare_digest(sent, token_for(browser_secret, app_secret)):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+    expected = token_for(browser_secret, app_secret).encode()
+    if not sent or not hmac.compare_digest(sent.encode("utf-8", "replace"), expected):
         raise CsrfError("missing or wrong CSRF token")

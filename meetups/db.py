@@ -4,15 +4,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# The largest integer primary key both databases take (PostgreSQL's INTEGER).
+MAX_ROW_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:
@@ -39,6 +42,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def str_enum(enum_class: type[StrEnum], *, length: int = 20) -> Enum:
+    """A column type for a StrEnum: stored as its value in a plain VARCHAR (no native enum type, so
+    adding a member needs no migration), loaded back as the enum member (a plain String column
+    would hand back a str, and `member.value` or methods on it would fail)."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
 
 
 def is_sqlite(url: str) -> bool:

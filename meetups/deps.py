@@ -3,15 +3,16 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from meetups.accounts.login import organizer_for_token
 from meetups.accounts.models import Organizer, Role
 from meetups.config import Settings
-from meetups.db import Database
+from meetups.db import MAX_ROW_ID, Database
 
 SESSION_COOKIE = "meetups_session"
+LANGUAGE_COOKIE = "meetups_lang"
 
 
 class LoginRequired(Exception):
@@ -41,6 +42,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# A row id taken from the path (`organizer_id: RowId`); not a number or out of range gives a 404
+# instead of reaching the database and failing there.
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 def session_cookie_name(settings: Settings) -> str:

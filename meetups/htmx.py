@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from jinja2.runtime import Macro
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
 
@@ -48,6 +49,13 @@ _env.filters.update(
     money=i18n.format_money,
 )
 _env.globals.update(role_label=role_label, event_span=i18n.format_event_span, zone_abbreviation=i18n.zone_abbreviation)
+# A block rendered on its own (an htmx fragment) does not see the imports at the top of its
+# template, so the shared form macros are globals too; `{% from "_macros.html" import ... %}`
+# at the top of a template still works for whole pages.
+_shared_macros = _env.get_template("_macros.html").module
+_env.globals.update(
+    {name: macro for name, macro in vars(_shared_macros).items() if isinstance(macro, Macro)}
+)
 
 
 def is_htmx(request: Request) -> bool:

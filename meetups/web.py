@@ -11,20 +11,22 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meetups import STATIC_DIR, i18n
 from meetups.accounts.models import Organizer
 from meetups.config import Settings
 from meetups.csrf import CSRF_COOKIE, CsrfError, new_browser_secret, token_for, verify_csrf
 from meetups.db import Database, create_engine
-from meetups.deps import LoginRequired, RoleRequired
+from meetups.deps import LANGUAGE_COOKIE, LoginRequired, RoleRequired
 from meetups.errors import NotFound, PermissionDenied
-from meetups.htmx import FLASH_COOKIE, redirect, render
+from meetups.htmx import FLASH_COOKIE, is_htmx, redirect, render
 from meetups.i18n import gettext as _
 
 log = logging.getLogger("meetups.web")
 
-LANGUAGE_COOKIE = "meetups_lang"
+# The largest request body we read (CSV imports, receipts); larger ones get a friendly 413.
+MAX_REQUEST_BYTES = 20 * 1024 * 1024
 # Requests that authenticate by other means than a browser session (none yet).
 CSRF_EXEMPT_PREFIXES: tuple[str, ...] = ()
 
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database
 
     _add_middleware(app, settings)
+    app.add_middleware(RequestSizeLimit, max_bytes=MAX_REQUEST_BYTES)
     _add_error_pages(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static")
     _include_routes(app)
@@ -80,6 +83,41 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(contacts_router)
 
 
+class RequestSizeLimit:
+    """Refuses request bodies above `max_bytes`, by their Content-Length or while they stream in.
+    The 413 is raised where a route reads the body, so it gets the usual friendly error page."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        too_large = not declared.isdigit() or int(declared) > self.max_bytes
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if too_large:
+                raise StarletteHTTPException(413)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise StarletteHTTPException(413)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def _sets_cookie(response: Response, name: str) -> bool:
+    prefix = f"{name}=".encode()
+    return any(key == b"set-cookie" and value.startswith(prefix) for key, value in response.raw_headers)
+
+
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     @app.middleware("http")
     async def per_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -95,13 +133,25 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         request.state.csrf_token = token_for(browser_secret, settings.secret)
         request.state.flash = request.cookies.get(FLASH_COOKIE, "")[:300]
 
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception:
+            # Answered here rather than by Starlette's last-resort handler, so that even this page
+            # carries the security headers below (and the exception is not raised a second time).
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            response = _unexpected_error_page(request)
 
         if fresh_secret:
             response.set_cookie(
                 CSRF_COOKIE, fresh_secret, httponly=True, samesite="lax", secure=settings.uses_https, path="/"
             )
-        if request.state.flash and response.status_code < 300:
+        # A flash shows once: on the next page, unless this response is a redirect or sets a new one.
+        if (
+            request.state.flash
+            and not 300 <= response.status_code < 400
+            and not request.url.path.startswith("/static/")
+            and not _sets_cookie(response, FLASH_COOKIE)
+        ):
             response.delete_cookie(FLASH_COOKIE, path="/")
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -116,10 +166,23 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         return response
 
 
-def _error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+def _error_page(
+    request: Request, status_code: int, title: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    headers = dict(headers or {})
+    if is_htmx(request):
+        # An htmx request targets some fragment; the error replaces the page's main area instead.
+        headers.update({"HX-Retarget": "#main", "HX-Reswap": "innerHTML"})
     return render(
         request, "error.html", {"title": title, "message": message, "status_code": status_code},
-        block="content", status_code=status_code,
+        block="content", status_code=status_code, headers=headers,
+    )
+
+
+def _unexpected_error_page(request: Request) -> Response:
+    return _error_page(
+        request, 500, _("Something went wrong"),
+        _("We could not do this. Please try again; if it keeps happening, tell your administrator."),
     )
 
 
@@ -131,6 +194,9 @@ def _add_error_pages(app: FastAPI) -> None:
             has_organizers = (await session.exec(select(Organizer.id).limit(1))).first() is not None
         if not has_organizers:
             return redirect(request, "/setup")
+        if request.method != "GET":
+            # After signing in, the browser would GET this address: only pages make sense there.
+            return redirect(request, "/login")
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(request, f"/login?next={quote(target, safe='')}")
 
@@ -154,7 +220,10 @@ def _add_error_pages(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, _exc: RequestValidationError) -> Response:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            # /settings/organizers/abc: an address that names nothing, not a malformed request.
+            return _error_page(request, 404, _("Not found"), _("There is no page at this address."))
         return _error_page(request, 400, _("Not understood"), _("The request was incomplete or malformed."))
 
     @app.exception_handler(StarletteHTTPException)
@@ -162,12 +231,16 @@ def _add_error_pages(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _error_page(request, 404, _("Not found"), _("There is no page at this address."))
         if exc.status_code == 405:
-            return _error_page(request, 405, _("Not allowed"), _("This address does not accept this kind of request."))
+            return _error_page(
+                request, 405, _("Not allowed"), _("This address does not accept this kind of request."),
+                headers=dict(exc.headers or {}),
+            )
         if exc.status_code == 413:
             return _error_page(request, 413, _("Too large"), _("What you sent is too large."))
         return _error_page(request, exc.status_code, _("Not understood"), _("The request was incomplete or malformed."))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        # Only errors outside the per-request middleware get here (that one answers the rest).
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error_page(request, 500, _("Something went wrong"), _("We could not do this. Please try again; if it keeps happening, tell your administrator."))
+        return _unexpected_error_page(request)

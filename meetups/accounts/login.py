@@ -102,3 +102,11 @@ async def organizer_for_token(token: str | None, *, session: AsyncSession) -> Or
 async def end_session(token: str | None, *, session: AsyncSession) -> None:
     if token:
         await session.exec(delete(LoginSession).where(LoginSession.token_hash == _hash(token)))  # type: ignore[call-overload]
+
+
+async def end_other_sessions(organizer: Organizer, *, keep: str | None, session: AsyncSession) -> None:
+    """Signs the organizer out everywhere but in the browser holding `keep` (after a new password)."""
+    query = delete(LoginSession).where(LoginSession.organizer_id == organizer.id)  # type: ignore[arg-type]
+    if keep:
+        query = query.where(LoginSession.token_hash != _hash(keep))  # type: ignore[arg-type]
+    await session.exec(query)  # type: ignore[call-overload]

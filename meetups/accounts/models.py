@@ -1,10 +1,9 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from meetups.db import UTCDateTime, utcnow
+from meetups.db import UTCDateTime, str_enum, utcnow
 
 
 class Role(StrEnum):
@@ -27,7 +26,7 @@ class Organizer(SQLModel, table=True):
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=200)
     password_hash: str = Field(max_length=500)
-    role: Role = Field(default=Role.organizer, sa_type=String(20))
+    role: Role = Field(default=Role.organizer, sa_type=str_enum(Role))
     is_active: bool = True
     language: str | None = Field(default=None, max_length=5)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,6 +1,6 @@
 """Organizer accounts: the first admin, adding people, roles, deactivation, own settings."""
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -11,6 +11,7 @@ from meetups.accounts.passwords import (
     hash_password,
     verify_password,
 )
+from meetups.db import MAX_ROW_ID
 from meetups.errors import DomainError, NotFound, ValidationFailed
 from meetups.i18n import LANGUAGES
 from meetups.i18n import gettext as _
@@ -60,6 +61,10 @@ async def _validated(
 async def create_first_admin(
     *, session: AsyncSession, name: str, email: str, password: str, password_repeat: str, language: str
 ) -> Organizer:
+    if session.get_bind().dialect.name == "postgresql":
+        # Two set-up forms sent at once must not both find "nobody yet" (SQLite writers are
+        # serialized already: they begin IMMEDIATE).
+        await session.exec(text("LOCK TABLE organizer IN SHARE ROW EXCLUSIVE MODE"))  # type: ignore[call-overload]
     if await organizer_count(session=session) > 0:
         raise DomainError(_("The first administrator has been created already. Please sign in."))
     name, email = await _validated(
@@ -89,15 +94,17 @@ async def add_organizer(
 
 
 async def get_organizer(organizer_id: int, *, session: AsyncSession) -> Organizer:
-    organizer = await session.get(Organizer, organizer_id)
+    organizer = await session.get(Organizer, organizer_id) if 0 < organizer_id <= MAX_ROW_ID else None
     if organizer is None:
         raise NotFound(_("This organizer does not exist."))
     return organizer
 
 
 async def _active_admins(*, session: AsyncSession) -> int:
-    query = select(func.count()).select_from(Organizer).where(Organizer.role == Role.admin, Organizer.is_active)
-    return (await session.exec(query)).one()
+    """How many active administrators there are, locking them (on PostgreSQL) so that two admins
+    demoting each other at the same moment cannot leave nobody in charge."""
+    query = select(Organizer.id).where(Organizer.role == Role.admin, Organizer.is_active).with_for_update()
+    return len((await session.exec(query)).all())
 
 
 async def change_role(organizer: Organizer, role: str, *, session: AsyncSession) -> None:

@@ -10,12 +10,22 @@ from meetups.accounts import organizers
 from meetups.accounts.login import (
     ThrottlePolicy,
     authenticate,
+    end_other_sessions,
     end_session,
     organizer_for_token,
     start_session,
 )
 from meetups.accounts.models import Role
-from meetups.deps import Admin, CurrentOrganizer, SessionDep, SettingsDep, session_cookie_name
+from meetups.csrf import CSRF_COOKIE, new_browser_secret
+from meetups.deps import (
+    LANGUAGE_COOKIE,
+    Admin,
+    CurrentOrganizer,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    session_cookie_name,
+)
 from meetups.errors import DomainError, ValidationFailed
 from meetups.forms import form_data
 from meetups.htmx import redirect, render
@@ -23,13 +33,15 @@ from meetups.i18n import LANGUAGES, current_locale
 from meetups.i18n import gettext as _
 
 router = APIRouter()
-LANGUAGE_COOKIE = "meetups_lang"
 ONE_YEAR = 365 * 24 * 3600
 
 
 def _safe_next(target: str | None, default: str = "/events") -> str:
     """Only paths on this site, so that a crafted link cannot send people elsewhere after login."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        # Browsers drop tabs and newlines from URLs: "/\t/evil.example" would become "//evil.example".
         return default
     parts = urlsplit(target)
     return default if parts.scheme or parts.netloc else target
@@ -40,9 +52,19 @@ def _sign_in(request: Request, response: Response, token: str, language: str | N
         session_cookie_name(settings), token, max_age=settings.session_lifetime_hours * 3600,
         httponly=True, secure=settings.uses_https, samesite="lax", path="/",
     )
+    # A new CSRF secret with the new session: a token seen before signing in is worth nothing after.
+    response.set_cookie(
+        CSRF_COOKIE, new_browser_secret(), httponly=True, samesite="lax", secure=settings.uses_https, path="/"
+    )
     if language in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="lax", path="/")
+        _remember_language(response, language, settings)
     return response
+
+
+def _remember_language(response: Response, language: str, settings: SettingsDep) -> None:
+    response.set_cookie(
+        LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="lax", secure=settings.uses_https, path="/"
+    )
 
 
 @router.get("/")
@@ -124,7 +146,7 @@ async def switch_language(request: Request, session: SessionDep, settings: Setti
         await organizers.set_language(organizer, language, session=session)
         await session.commit()
     response = redirect(request, target)
-    response.set_cookie(LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="lax", path="/")
+    _remember_language(response, language, settings)
     return response
 
 
@@ -169,7 +191,7 @@ async def add_organizer(request: Request, session: SessionDep, admin: Admin) -> 
 
 
 @router.post("/settings/organizers/{organizer_id}/role")
-async def change_role(request: Request, organizer_id: int, session: SessionDep, admin: Admin) -> Response:
+async def change_role(request: Request, organizer_id: RowId, session: SessionDep, admin: Admin) -> Response:
     data = await form_data(request)
     target = await organizers.get_organizer(organizer_id, session=session)
     try:
@@ -181,7 +203,7 @@ async def change_role(request: Request, organizer_id: int, session: SessionDep, 
 
 
 @router.post("/settings/organizers/{organizer_id}/active")
-async def set_active(request: Request, organizer_id: int, session: SessionDep, admin: Admin) -> Response:
+async def set_active(request: Request, organizer_id: RowId, session: SessionDep, admin: Admin) -> Response:
     data = await form_data(request)
     target = await organizers.get_organizer(organizer_id, session=session)
     active = data.get("active") == "true"
@@ -200,12 +222,18 @@ async def account_page(request: Request, organizer: CurrentOrganizer) -> Respons
 
 
 @router.post("/settings/account/password")
-async def change_password(request: Request, session: SessionDep, organizer: CurrentOrganizer) -> Response:
+async def change_password(
+    request: Request, session: SessionDep, settings: SettingsDep, organizer: CurrentOrganizer
+) -> Response:
     data = await form_data(request)
     try:
         await organizers.change_password(
             organizer, current=data.get("current_password", ""), new=data.get("new_password", ""),
             repeat=data.get("new_password_repeat", ""), session=session,
+        )
+        # Whoever else knew the old password is signed out; this browser stays signed in.
+        await end_other_sessions(
+            organizer, keep=request.cookies.get(session_cookie_name(settings)), session=session
         )
     except ValidationFailed as error:
         return render(request, "accounts/account.html", {"errors": error.errors}, block="form", status_code=422)

@@ -66,5 +66,35 @@ class Event(SQLModel, table=True):
         return self.archived_at is not None
 
     @property
+    def is_draft(self) -> bool:
+        return self.status == EventStatus.draft
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.cancelled
+
+    # What may happen to an event next. Templates of every tab ask these (with the clock of the
+    # moment); the domain functions in meetups.events.manage enforce the same rules.
+    def has_ended(self, now: datetime | None = None) -> bool:
+        return self.ends_at <= (now or utcnow())
+
+    def can_edit(self) -> bool:
+        return not self.is_archived
+
+    def can_publish(self, now: datetime | None = None) -> bool:
+        return self.is_draft and not self.is_archived and not self.has_ended(now)
+
+    def can_cancel(self, now: datetime | None = None) -> bool:
+        published = self.status == EventStatus.published
+        return published and not self.is_archived and not self.has_ended(now)
+
+    def can_archive(self, now: datetime | None = None) -> bool:
+        """Drafts, cancelled and past events; an upcoming published event is cancelled first."""
+        return not self.is_archived and not self.can_cancel(now)
+
+    def can_unarchive(self) -> bool:
+        return self.is_archived
+
+    @property
     def travel_category_list(self) -> list[TravelCategory]:
         return [TravelCategory(c) for c in self.travel_categories.split(",") if c]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 05:07:41.445412
+Create Date: 2026-11-21 05:15:50.532888
 """
 
 from collections.abc import Sequence
@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("city", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
         sa.Column("notes", sqlmodel.sql.sqltypes.AutoString(length=5000), nullable=True),
+        sa.Column("search_key", sqlmodel.sql.sqltypes.AutoString(length=600), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("anonymized_at", sa.DateTime(timezone=True), nullable=True),
@@ -35,6 +36,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("contact", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_contact_email"), ["email"], unique=True)
+        batch_op.create_index(batch_op.f("ix_contact_search_key"), ["search_key"], unique=False)
 
     op.create_table(
         "login_failure",
@@ -53,7 +55,11 @@ def upgrade() -> None:
         sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum("viewer", "organizer", "admin", name="role", native_enum=False, length=20),
+            nullable=False,
+        ),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=5), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -200,6 +206,7 @@ def downgrade() -> None:
 
     op.drop_table("login_failure")
     with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_search_key"))
         batch_op.drop_index(batch_op.f("ix_contact_email"))
 
     op.drop_table("contact")

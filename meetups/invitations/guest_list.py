@@ -1,0 +1,261 @@
+"""An event's guest list: who is on it and where they stand, and adding people (picked from
+the address book, a whole tag, a new person, or a CSV import) or taking them off again."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from meetups.contacts import book
+from meetups.contacts.models import Contact
+from meetups.errors import DomainError, NotFound
+from meetups.events.models import Event, EventStatus
+from meetups.i18n import gettext as _
+from meetups.i18n import lazy
+from meetups.invitations.models import Invitee, InviteeStatus
+from meetups.validation import normalize_email
+
+STATUS_LABELS: dict[InviteeStatus, str] = {
+    InviteeStatus.not_invited: lazy("Not invited yet"),
+    InviteeStatus.invited: lazy("Invited"),
+    InviteeStatus.accepted: lazy("Accepted"),
+    InviteeStatus.maybe: lazy("Maybe"),
+    InviteeStatus.declined: lazy("Declined"),
+    InviteeStatus.waitlisted: lazy("Waitlisted"),
+}
+STATUS_BADGES: dict[InviteeStatus, str] = {
+    InviteeStatus.not_invited: "",
+    InviteeStatus.invited: "info",
+    InviteeStatus.accepted: "ok",
+    InviteeStatus.maybe: "warn",
+    InviteeStatus.declined: "bad",
+    InviteeStatus.waitlisted: "warn",
+}
+PAGE_SIZE = 100
+
+
+def status_label(status: InviteeStatus | str) -> str:
+    try:
+        return _(STATUS_LABELS[InviteeStatus(status)])
+    except ValueError:
+        return str(status)
+
+
+def status_badge(status: InviteeStatus | str) -> str:
+    try:
+        return STATUS_BADGES[InviteeStatus(status)]
+    except ValueError:
+        return ""
+
+
+def parse_status(value: str | None) -> InviteeStatus | None:
+    try:
+        return InviteeStatus((value or "").strip())
+    except ValueError:
+        return None
+
+
+def is_closed(event: Event) -> bool:
+    return event.status == EventStatus.cancelled or event.archived_at is not None
+
+
+def ensure_open(event: Event) -> None:
+    """Cancelled and archived events keep their guest list as it was."""
+    if event.status == EventStatus.cancelled:
+        raise DomainError(_("This event is cancelled, so its guest list cannot be changed any more."))
+    if event.archived_at is not None:
+        raise DomainError(_("This event is archived, so its guest list cannot be changed any more."))
+
+
+async def listed_contact_ids(event: Event, contact_ids: Iterable[int], *, session: AsyncSession) -> set[int]:
+    """Which of these contacts are on the event's guest list already."""
+    wanted = sorted(set(contact_ids))
+    found: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        query = select(Invitee.contact_id).where(
+            Invitee.event_id == event.id, col(Invitee.contact_id).in_(wanted[start:start + 500])
+        )
+        found.update((await session.exec(query)).all())
+    return found
+
+
+async def add_contacts(event: Event, contact_ids: Iterable[int], *, session: AsyncSession) -> list[int]:
+    """Puts these contacts on the guest list; those already on it stay as they are. Returns the
+    ids newly added. The caller has checked that the contacts exist and the event is open."""
+    wanted = list(dict.fromkeys(contact_ids))
+    listed = await listed_contact_ids(event, wanted, session=session)
+    new_ids = [contact_id for contact_id in wanted if contact_id not in listed]
+    session.add_all(Invitee(event_id=event.id, contact_id=contact_id) for contact_id in new_ids)  # type: ignore[arg-type]
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise DomainError(_("Someone changed this guest list at the same moment. Please try again.")) from None
+    return new_ids
+
+
+@dataclass
+class AddResult:
+    added: list[Contact] = field(default_factory=list)
+    already: list[Contact] = field(default_factory=list)
+
+
+async def _add(event: Event, contacts: list[Contact], *, session: AsyncSession) -> AddResult:
+    ensure_open(event)
+    people = [contact for contact in contacts if not contact.is_anonymized and contact.id is not None]
+    added = set(await add_contacts(event, [contact.id for contact in people if contact.id], session=session))
+    return AddResult(
+        added=[contact for contact in people if contact.id in added],
+        already=[contact for contact in people if contact.id not in added],
+    )
+
+
+async def add_guests(event: Event, contact_ids: Iterable[str], *, session: AsyncSession) -> AddResult:
+    """Adds the people picked in the address book (ids as submitted; unknown ones are ignored)."""
+    ensure_open(event)
+    ids = sorted({number for value in contact_ids if (number := book.parse_id(value))})[:5000]
+    if not ids:
+        raise DomainError(_("Please pick at least one person."))
+    contacts: list[Contact] = []
+    for start in range(0, len(ids), 500):
+        query = select(Contact).where(col(Contact.id).in_(ids[start:start + 500]))
+        contacts.extend((await session.exec(query)).all())
+    if not any(not contact.is_anonymized for contact in contacts):
+        raise DomainError(_("These people are no longer in the address book."))
+    return await _add(event, sorted(contacts, key=lambda c: c.search_key), session=session)
+
+
+async def add_tag(event: Event, tag: str, *, session: AsyncSession) -> AddResult:
+    """Adds everyone in the address book who carries `tag`."""
+    ensure_open(event)
+    name = book.clean_query(tag).lower()
+    if not name:
+        raise DomainError(_("Please choose a tag."), field="tag")
+    query = (
+        select(Contact).where(col(Contact.anonymized_at).is_(None), book.has_tag(name))
+        .order_by(col(Contact.search_key))
+    )
+    contacts = list((await session.exec(query)).all())
+    if not contacts:
+        raise DomainError(_("Nobody in the address book has the tag “%(tag)s”.", tag=name[:50]), field="tag")
+    return await _add(event, contacts, session=session)
+
+
+@dataclass(frozen=True)
+class NewGuest:
+    contact: Contact
+    created: bool  # a new contact, not someone already in the address book
+    added: bool  # newly on the guest list, not on it already
+
+
+async def add_new_guest(event: Event, data: Mapping[str, str], *, session: AsyncSession) -> NewGuest:
+    """Adds a person typed in on the guest list page. Someone already in the address book (same
+    e-mail address) is reused as they are, so a typo in the name cannot overwrite their entry."""
+    ensure_open(event)
+    values = {**data, "language": data.get("language") or event.language}
+    try:
+        email = normalize_email(values.get("email"))
+    except ValueError:
+        email = None
+    contact = await book.find_by_email(email, session=session) if email else None
+    created = contact is None
+    if contact is None:
+        contact = await book.create_contact(values, session=session)  # checks every field
+    result = await _add(event, [contact], session=session)
+    return NewGuest(contact=contact, created=created, added=bool(result.added))
+
+
+async def remove_guest(event: Event, invitee_id: object, *, session: AsyncSession) -> Contact:
+    """Takes someone off the guest list (their address book entry stays)."""
+    ensure_open(event)
+    number = book.parse_id(invitee_id)
+    invitee = await session.get(Invitee, number) if number else None
+    if invitee is None or invitee.event_id != event.id:
+        raise NotFound(_("This person is not on the guest list (any more)."))
+    contact = await session.get(Contact, invitee.contact_id)
+    if contact is None:
+        raise NotFound(_("This person is not on the guest list (any more)."))
+    if invitee.responded_at is not None:
+        raise DomainError(_("%(name)s has already answered the invitation, so they stay on the list.",
+                            name=contact.name))
+    await session.delete(invitee)
+    await session.flush()
+    return contact
+
+
+@dataclass(frozen=True)
+class Guest:
+    invitee: Invitee
+    contact: Contact
+
+
+@dataclass
+class GuestPage:
+    guests: list[Guest]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+async def list_guests(
+    event: Event, *, session: AsyncSession, status: InviteeStatus | None = None, query: str = "",
+    page: int = 1, page_size: int = PAGE_SIZE,
+) -> GuestPage:
+    """The guest list, by name, optionally only one status and people matching `query`."""
+    statement = (
+        select(Invitee, Contact).join(Contact, col(Contact.id) == Invitee.contact_id)
+        .where(Invitee.event_id == event.id, *book.contains_words(query))
+    )
+    if status is not None:
+        statement = statement.where(Invitee.status == status)
+    total = (await session.exec(select(func.count()).select_from(statement.subquery()))).one()
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    rows = await session.exec(
+        statement.order_by(col(Contact.search_key), col(Invitee.id)).offset((page - 1) * page_size).limit(page_size)
+    )
+    return GuestPage([Guest(invitee, contact) for invitee, contact in rows.all()], total, page, page_size)
+
+
+async def status_counts(event: Event, *, session: AsyncSession) -> dict[InviteeStatus, int]:
+    """How many guests stand where, every status present (zero when nobody does)."""
+    query = select(Invitee.status, func.count()).where(Invitee.event_id == event.id).group_by(col(Invitee.status))
+    counts = dict.fromkeys(InviteeStatus, 0)
+    for status, count in (await session.exec(query)).all():
+        if (known := parse_status(status)) is not None:
+            counts[known] = count
+    return counts
+
+
+async def open_events_without(contact: Contact, *, session: AsyncSession) -> list[Event]:
+    """Events this person could still be added to: not cancelled, not archived, not on yet."""
+    on_list = select(Invitee.event_id).where(Invitee.contact_id == contact.id)
+    query = (
+        select(Event).where(
+            Event.status != EventStatus.cancelled, col(Event.archived_at).is_(None), col(Event.id).not_in(on_list)
+        ).order_by(col(Event.starts_at).desc()).limit(100)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def get_event_by_id(event_id: object, *, session: AsyncSession) -> Event:
+    number = book.parse_id(event_id)
+    event = await session.get(Event, number) if number else None
+    if event is None:
+        raise NotFound(_("There is no such event."))
+    return event
