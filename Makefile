@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := static/vendor
+# One compiled catalog per translated language (the .mo files are built, not committed).
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard meetups/locale/*/LC_MESSAGES/messages.po))
 
 .PHONY: run install test lint demo migrate messages clean
 
@@ -12,7 +14,7 @@ run: install
 	$(if $(DEMO),$(BIN)/meetups demo,)
 	MEETUPS_MAIL_CATCHER=$${MEETUPS_MAIL_CATCHER:-true} $(BIN)/meetups serve
 
-install: $(STAMP) $(VENDOR)/.installed meetups/locale/de/LC_MESSAGES/messages.mo
+install: $(STAMP) $(VENDOR)/.installed $(CATALOGS)
 	$(BIN)/meetups migrate
 
 $(STAMP): pyproject.toml
@@ -28,8 +30,8 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
 	touch $@
 
-meetups/locale/de/LC_MESSAGES/messages.mo: meetups/locale/de/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile --statistics -d meetups/locale -D messages
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -10,7 +10,11 @@ from pydantic import ValidationError
 from meetups.accounts.models import Role
 from meetups.config import SecretKeyError, Settings
 
-app = typer.Typer(help="meetups: invite bloggers, hear what they think.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="meetups: invite bloggers, hear what they think.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 def _settings() -> Settings:
@@ -59,6 +63,10 @@ def serve(
         typer.echo(f"Sign in at {url}/login")
     else:
         typer.echo(f"No organizer yet: open {url}/setup to create the first administrator")
+    if settings.mail_catcher:
+        typer.echo(f"E-mail is caught, not sent: read it at {url}/mail")
+    elif not settings.worker_in_serve:
+        typer.echo("E-mail is delivered by `meetups worker` (MEETUPS_WORKER_IN_SERVE is off)")
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, access_log=False)
 
 
@@ -74,9 +82,36 @@ async def _has_organizers(settings: Settings) -> bool:
         await database.dispose()
 
 
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due now (scheduler first), then exit.")
+    ] = False,
+) -> None:
+    """Deliver e-mail from the outbox until stopped (Ctrl+C or SIGTERM; the e-mail in flight
+    is finished first)."""
+    import logging
+
+    from meetups.mail.worker import run_worker_process
+    from meetups.migrate import upgrade
+
+    settings = _settings()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    upgrade(settings.resolved_database_url)
+    if not once:
+        typer.echo("The mail worker runs; stop it with Ctrl+C.")
+    report = asyncio.run(run_worker_process(settings, once=once))
+    if report is not None:
+        typer.echo(f"E-mail: {report.summary()}.")
+
+
 @app.command("create-organizer")
 def create_organizer(
-    email: Annotated[str, typer.Option(prompt=True, help="Their e-mail address; they sign in with it.")],
+    email: Annotated[
+        str, typer.Option(prompt=True, help="Their e-mail address; they sign in with it.")
+    ],
     name: Annotated[str, typer.Option(prompt=True, help="Their name.")],
     role: Annotated[Role, typer.Option(help="What they may do.")] = Role.organizer,
 ) -> None:
@@ -120,7 +155,9 @@ def create_organizer(
 
 @app.command()
 def demo(
-    csv_file: Annotated[Path | None, typer.Option("--csv", help="Bloggers to invite (default: the bundled list).")] = None,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Bloggers to invite (default: the bundled list).")
+    ] = None,
 ) -> None:
     """Fill the database with two demo events, so that every screen has life in it."""
     from meetups.demo.seed import seed_demo

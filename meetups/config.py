@@ -1,7 +1,9 @@
 """Settings, read from MEETUPS_* environment variables and an optional .env file."""
 
+import contextlib
 import os
 import secrets
+from email.utils import parseaddr
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -31,7 +33,8 @@ class Settings(BaseSettings):
     )
 
     var_dir: Path = Field(
-        default=Path("var"), description="Where the SQLite database and the generated secret key live."
+        default=Path("var"),
+        description="Where the SQLite database and the generated secret key live.",
     )
     database_url: str = Field(
         default="", description="SQLAlchemy URL; empty means a SQLite file in var_dir."
@@ -42,24 +45,53 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Signs tokens and links; at least 32 characters. Generated into var_dir when unset.",
+        description="Signs tokens and links; at least 32 characters. "
+        "Generated into var_dir when unset.",
     )
 
     smtp_host: str = Field(default="localhost", description="SMTP relay for outgoing mail.")
     smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP relay.")
-    smtp_username: str | None = Field(default=None, description="SMTP login, if the relay needs one.")
+    smtp_username: str | None = Field(
+        default=None, description="SMTP login, if the relay needs one."
+    )
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
     smtp_security: SmtpSecurity = Field(
         default=SmtpSecurity.starttls,
-        description="none, starttls (upgrade on the same port, required) or tls (implicit TLS, port 465).",
+        description="none, starttls (upgrade on the same port, required) "
+        "or tls (implicit TLS, port 465).",
     )
-    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Timeout of each SMTP operation.")
-    mail_from: str = Field(default="meetups <meetups@localhost>", description="Sender of every e-mail.")
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the certificate authorities to trust for the relay's TLS "
+        "certificate (default: the system's).",
+    )
+    smtp_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Timeout of each SMTP operation."
+    )
+    smtp_max_per_minute: int = Field(
+        default=120,
+        ge=0,
+        description="At most this many e-mails per minute per worker; 0 means no limit.",
+    )
+    mail_from: str = Field(
+        default="meetups <meetups@localhost>", description="Sender of every e-mail."
+    )
     mail_catcher: bool = Field(
         default=False, description="Run the built-in mail catcher instead of sending mail out."
     )
     mail_catcher_port: int = Field(
         default=8025, ge=1, le=65535, description="Port of the mail catcher's SMTP server."
+    )
+    worker_in_serve: bool = Field(
+        default=True,
+        description="`meetups serve` also delivers e-mail; "
+        "turn off when `meetups worker` runs on its own.",
+    )
+    worker_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="How often the mail worker looks for e-mail that is due.",
     )
 
     default_language: Language = Field(
@@ -73,7 +105,8 @@ class Settings(BaseSettings):
         default=24 * 14, ge=1, description="How long a sign-in lasts."
     )
     login_max_failures: int = Field(
-        default=5, ge=1,
+        default=5,
+        ge=1,
         description="Failed sign-ins per e-mail address within the window before it is throttled "
         "(four times as many per client address).",
     )
@@ -86,6 +119,13 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         if value not in available_timezones():
             raise ValueError(f"unknown time zone {value!r}")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _sender_address(cls, value: str) -> str:
+        if "@" not in parseaddr(value)[1] or any(ch in value for ch in "\r\n"):
+            raise ValueError("must be an e-mail address, like 'meetups <meetups@example.com>'")
         return value
 
     @field_validator("secret_key")
@@ -144,9 +184,7 @@ def _write_new_secret(path: Path) -> None:
             file.write(secrets.token_urlsafe(48) + "\n")
             file.flush()
             os.fsync(file.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):  # another process was first: use its key
             os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process was first: use its key
     finally:
         temporary.unlink(missing_ok=True)

@@ -1,6 +1,6 @@
 """Typed FastAPI dependencies shared by every area's routes."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -52,15 +52,22 @@ def session_cookie_name(settings: Settings) -> str:
     return f"__Host-{SESSION_COOKIE}" if settings.uses_https else SESSION_COOKIE
 
 
-async def current_organizer(request: Request, session: SessionDep, settings: SettingsDep) -> Organizer:
-    organizer = await organizer_for_token(request.cookies.get(session_cookie_name(settings)), session=session)
+async def current_organizer(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> Organizer:
+    organizer = await organizer_for_token(
+        request.cookies.get(session_cookie_name(settings)), session=session
+    )
     if organizer is None:
         raise LoginRequired
     request.state.organizer = organizer
     return organizer
 
 
-def require_role(role: Role):  # noqa: ANN201 - a dependency factory
+def require_role(role: Role) -> Callable[[Organizer], Awaitable[Organizer]]:
+    """A dependency that lets through organizers whose role includes `role`, and answers the
+    others with a 403 page."""
+
     async def dependency(organizer: Annotated[Organizer, Depends(current_organizer)]) -> Organizer:
         if not organizer.role.allows(role):
             raise RoleRequired(role)

@@ -6,19 +6,24 @@ from starlette.datastructures import UploadFile
 MAX_FIELD_LENGTH = 100_000
 
 
+def without_nul(value: str) -> str:
+    """PostgreSQL cannot store NUL characters in text (and no person types one): drop them."""
+    return value.replace("\x00", "")
+
+
 async def form_data(request: Request) -> dict[str, str]:
     """The submitted fields as strings (first value wins; files are left out)."""
     form = await request.form()
     data: dict[str, str] = {}
     for key, value in form.multi_items():
         if key not in data and isinstance(value, str):
-            data[key] = value[:MAX_FIELD_LENGTH]
+            data[key] = without_nul(value[:MAX_FIELD_LENGTH])
     return data
 
 
 async def form_list(request: Request, key: str) -> list[str]:
     form = await request.form()
-    return [value for value in form.getlist(key) if isinstance(value, str)]
+    return [without_nul(value[:MAX_FIELD_LENGTH]) for value in form.getlist(key) if isinstance(value, str)]
 
 
 async def form_file(request: Request, key: str) -> UploadFile | None:

@@ -59,8 +59,15 @@ _env.globals.update(
 
 
 def is_htmx(request: Request) -> bool:
-    """A request that wants a fragment: htmx, but not a boosted navigation (that wants the page)."""
-    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    """A request that wants a fragment: htmx, but not a boosted navigation (which wants a page)
+    and not a history restore (htmx 2 sends HX-Request there too, and swaps the answer into
+    <body>)."""
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-boosted") != "true"
+        and headers.get("hx-history-restore-request") != "true"
+    )
 
 
 def render(

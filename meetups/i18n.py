@@ -72,6 +72,9 @@ def negotiate_language(accept_language: str | None, default: str) -> str:
                 quality = float(params.strip()[2:])
             except ValueError:
                 continue
+            # q=0 means "not this one"; NaN, inf and out-of-range values are nonsense.
+            if not 0 < quality <= 1:
+                continue
         # Earlier entries win among equal qualities.
         preferences.append((quality - index * 1e-6, tag.strip().lower()))
     for _quality, tag in sorted(preferences, reverse=True):

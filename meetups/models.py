@@ -3,6 +3,10 @@
 from meetups.accounts.models import LoginFailure, LoginSession, Organizer
 from meetups.contacts.models import Contact, ContactTag, Tag
 from meetups.events.models import Event
-from meetups.invitations.models import Invitee
+from meetups.invitations.models import Invitee, SentReminder, Suppression
+from meetups.mail.models import CaughtMail, OutboxMessage
 
-__all__ = ["Contact", "ContactTag", "Event", "Invitee", "LoginFailure", "LoginSession", "Organizer", "Tag"]
+__all__ = [
+    "CaughtMail", "Contact", "ContactTag", "Event", "Invitee", "LoginFailure", "LoginSession",
+    "Organizer", "OutboxMessage", "SentReminder", "Suppression", "Tag",
+]

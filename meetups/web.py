@@ -44,7 +44,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        from meetups.mail.background import mail_services
+
+        # The mail worker (unless it runs on its own) and, when on, the mail catcher.
+        async with mail_services(database=database, settings=settings) as worker:
+            _app.state.mail_worker = worker
+            yield
+            _app.state.mail_worker = None
         if owns_database:
             await database.dispose()
 
@@ -62,9 +68,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.mail_worker = None  # set while the lifespan runs the worker in this process
 
-    _add_middleware(app, settings)
+    # Inside the per-request middleware (added after it, so nearer the routes): its 413 is raised
+    # where a route reads the body and is answered by the error pages below.
     app.add_middleware(RequestSizeLimit, max_bytes=MAX_REQUEST_BYTES)
+    _add_middleware(app, settings)
     _add_error_pages(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static")
     _include_routes(app)
@@ -76,11 +85,13 @@ def _include_routes(app: FastAPI) -> None:
     from meetups.contacts.routes import router as contacts_router
     from meetups.events.routes import router as events_router
     from meetups.invitations.routes import router as invitations_router
+    from meetups.mail.routes import router as mail_router
 
     app.include_router(accounts_router)
     app.include_router(events_router)
     app.include_router(invitations_router)
     app.include_router(contacts_router)
+    app.include_router(mail_router)
 
 
 class RequestSizeLimit:
@@ -115,15 +126,21 @@ class RequestSizeLimit:
 
 def _sets_cookie(response: Response, name: str) -> bool:
     prefix = f"{name}=".encode()
-    return any(key == b"set-cookie" and value.startswith(prefix) for key, value in response.raw_headers)
+    return any(
+        key == b"set-cookie" and value.startswith(prefix) for key, value in response.raw_headers
+    )
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     @app.middleware("http")
-    async def per_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def per_request(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         language = request.cookies.get(LANGUAGE_COOKIE)
         if language not in i18n.LANGUAGES:
-            language = i18n.negotiate_language(request.headers.get("accept-language"), settings.default_language)
+            language = i18n.negotiate_language(
+                request.headers.get("accept-language"), settings.default_language
+            )
         i18n.set_locale(language)
 
         browser_secret = request.cookies.get(CSRF_COOKIE)
@@ -143,9 +160,14 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
         if fresh_secret:
             response.set_cookie(
-                CSRF_COOKIE, fresh_secret, httponly=True, samesite="lax", secure=settings.uses_https, path="/"
+                CSRF_COOKIE,
+                fresh_secret,
+                httponly=True,
+                samesite="lax",
+                secure=settings.uses_https,
+                path="/",
             )
-        # A flash shows once: on the next page, unless this response is a redirect or sets a new one.
+        # A flash shows once: on the next page, unless this is a redirect or sets a new one.
         if (
             request.state.flash
             and not 300 <= response.status_code < 400
@@ -167,22 +189,34 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
 
 def _error_page(
-    request: Request, status_code: int, title: str, message: str, headers: dict[str, str] | None = None
+    request: Request,
+    status_code: int,
+    title: str,
+    message: str,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     headers = dict(headers or {})
     if is_htmx(request):
         # An htmx request targets some fragment; the error replaces the page's main area instead.
         headers.update({"HX-Retarget": "#main", "HX-Reswap": "innerHTML"})
     return render(
-        request, "error.html", {"title": title, "message": message, "status_code": status_code},
-        block="content", status_code=status_code, headers=headers,
+        request,
+        "error.html",
+        {"title": title, "message": message, "status_code": status_code},
+        block="content",
+        status_code=status_code,
+        headers=headers,
     )
 
 
 def _unexpected_error_page(request: Request) -> Response:
     return _error_page(
-        request, 500, _("Something went wrong"),
-        _("We could not do this. Please try again; if it keeps happening, tell your administrator."),
+        request,
+        500,
+        _("Something went wrong"),
+        _(
+            "We could not do this. Please try again; if it keeps happening, tell your administrator."  # noqa: E501
+        ),
     )
 
 
@@ -202,7 +236,12 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(RoleRequired)
     async def role_required(request: Request, exc: RoleRequired) -> Response:
-        return _error_page(request, 403, _("Not allowed"), _("Your role does not allow this. Ask an administrator if you need it."))
+        return _error_page(
+            request,
+            403,
+            _("Not allowed"),
+            _("Your role does not allow this. Ask an administrator if you need it."),
+        )
 
     @app.exception_handler(PermissionDenied)
     async def permission_denied(request: Request, exc: PermissionDenied) -> Response:
@@ -215,8 +254,12 @@ def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(CsrfError)
     async def csrf_failed(request: Request, _exc: CsrfError) -> Response:
         return _error_page(
-            request, 403, _("Please try again"),
-            _("This form was open too long or came from another site. Reload the page and send it again."),
+            request,
+            403,
+            _("Please try again"),
+            _(
+                "This form was open too long or came from another site. Reload the page and send it again."  # noqa: E501
+            ),
         )
 
     @app.exception_handler(RequestValidationError)
@@ -224,7 +267,9 @@ def _add_error_pages(app: FastAPI) -> None:
         if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
             # /settings/organizers/abc: an address that names nothing, not a malformed request.
             return _error_page(request, 404, _("Not found"), _("There is no page at this address."))
-        return _error_page(request, 400, _("Not understood"), _("The request was incomplete or malformed."))
+        return _error_page(
+            request, 400, _("Not understood"), _("The request was incomplete or malformed.")
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -232,12 +277,20 @@ def _add_error_pages(app: FastAPI) -> None:
             return _error_page(request, 404, _("Not found"), _("There is no page at this address."))
         if exc.status_code == 405:
             return _error_page(
-                request, 405, _("Not allowed"), _("This address does not accept this kind of request."),
+                request,
+                405,
+                _("Not allowed"),
+                _("This address does not accept this kind of request."),
                 headers=dict(exc.headers or {}),
             )
         if exc.status_code == 413:
             return _error_page(request, 413, _("Too large"), _("What you sent is too large."))
-        return _error_page(request, exc.status_code, _("Not understood"), _("The request was incomplete or malformed."))
+        return _error_page(
+            request,
+            exc.status_code,
+            _("Not understood"),
+            _("The request was incomplete or malformed."),
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

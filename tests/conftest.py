@@ -125,7 +125,12 @@ class Browser(httpx.AsyncClient):
         """POST a form as our page would; `data` may repeat keys as a list of pairs."""
         token = await self.csrf_token()
         if isinstance(data, list):
-            payload: Any = [*data, ("csrf_token", token)]
+            # httpx takes repeated keys as a dict of lists.
+            payload: Any = {"csrf_token": token}
+            for key, value in data:
+                payload.setdefault(key, [])
+                if key != "csrf_token":
+                    payload[key].append(value)
         else:
             payload = {**(data or {}), "csrf_token": token}
         all_headers = {"Sec-Fetch-Site": "same-origin", **(headers or {})}

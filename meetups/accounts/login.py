@@ -40,7 +40,11 @@ def _throttle_keys(email: str, client: str) -> tuple[str, str]:
 
 async def _failures_since(key: str, *, session: AsyncSession, policy: ThrottlePolicy) -> int:
     since = utcnow() - policy.window
-    query = select(func.count()).select_from(LoginFailure).where(LoginFailure.key == key, LoginFailure.failed_at >= since)
+    query = (
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.key == key, LoginFailure.failed_at >= since)
+    )
     return (await session.exec(query)).one()
 
 
@@ -65,8 +69,12 @@ async def authenticate(
     normalized = email.strip().lower()
     organizer = None
     if normalized and len(password) <= MAX_PASSWORD_LENGTH:
-        organizer = (await session.exec(select(Organizer).where(Organizer.email == normalized))).first()
-    password_ok = verify_password(password[:MAX_PASSWORD_LENGTH], organizer.password_hash if organizer else None)
+        organizer = (
+            await session.exec(select(Organizer).where(Organizer.email == normalized))
+        ).first()
+    password_ok = verify_password(
+        password[:MAX_PASSWORD_LENGTH], organizer.password_hash if organizer else None
+    )
     if organizer is None or not password_ok or not organizer.is_active:
         session.add(LoginFailure(key=email_key))
         session.add(LoginFailure(key=client_key))
@@ -79,7 +87,9 @@ async def start_session(organizer: Organizer, *, session: AsyncSession, lifetime
     """A new session token (a new id at every sign-in, against session fixation)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(LoginSession(token_hash=_hash(token), organizer_id=organizer.id, expires_at=now + lifetime))  # type: ignore[arg-type]
+    session.add(
+        LoginSession(token_hash=_hash(token), organizer_id=organizer.id, expires_at=now + lifetime)
+    )  # type: ignore[arg-type]
     organizer.last_login_at = now
     session.add(organizer)
     # Housekeeping that needs no scheduler: expired sessions and old failures go at each sign-in.
@@ -94,7 +104,11 @@ async def organizer_for_token(token: str | None, *, session: AsyncSession) -> Or
     query = (
         select(Organizer)
         .join(LoginSession, LoginSession.organizer_id == Organizer.id)  # type: ignore[arg-type]
-        .where(LoginSession.token_hash == _hash(token), LoginSession.expires_at > utcnow(), Organizer.is_active)
+        .where(
+            LoginSession.token_hash == _hash(token),
+            LoginSession.expires_at > utcnow(),
+            Organizer.is_active,
+        )
     )
     return (await session.exec(query)).first()
 
@@ -104,8 +118,11 @@ async def end_session(token: str | None, *, session: AsyncSession) -> None:
         await session.exec(delete(LoginSession).where(LoginSession.token_hash == _hash(token)))  # type: ignore[call-overload]
 
 
-async def end_other_sessions(organizer: Organizer, *, keep: str | None, session: AsyncSession) -> None:
-    """Signs the organizer out everywhere but in the browser holding `keep` (after a new password)."""
+async def end_other_sessions(
+    organizer: Organizer, *, keep: str | None, session: AsyncSession
+) -> None:
+    """Signs the organizer out everywhere but in the browser holding `keep` (after a new
+    password)."""
     query = delete(LoginSession).where(LoginSession.organizer_id == organizer.id)  # type: ignore[arg-type]
     if keep:
         query = query.where(LoginSession.token_hash != _hash(keep))  # type: ignore[arg-type]

@@ -59,7 +59,13 @@ async def _validated(
 
 
 async def create_first_admin(
-    *, session: AsyncSession, name: str, email: str, password: str, password_repeat: str, language: str
+    *,
+    session: AsyncSession,
+    name: str,
+    email: str,
+    password: str,
+    password_repeat: str,
+    language: str,
 ) -> Organizer:
     if session.get_bind().dialect.name == "postgresql":
         # Two set-up forms sent at once must not both find "nobody yet" (SQLite writers are
@@ -71,7 +77,10 @@ async def create_first_admin(
         session=session, name=name, email=email, password=password, password_repeat=password_repeat
     )
     admin = Organizer(
-        name=name, email=email, password_hash=hash_password(password), role=Role.admin,
+        name=name,
+        email=email,
+        password_hash=hash_password(password),
+        role=Role.admin,
         language=language if language in LANGUAGES else None,
     )
     session.add(admin)
@@ -86,15 +95,21 @@ async def add_organizer(
         chosen_role = Role(role)
     except ValueError:
         raise ValidationFailed({"role": _("Please choose a role.")}) from None
-    name, email = await _validated(session=session, name=name, email=email, password=password, password_repeat=None)
-    organizer = Organizer(name=name, email=email, password_hash=hash_password(password), role=chosen_role)
+    name, email = await _validated(
+        session=session, name=name, email=email, password=password, password_repeat=None
+    )
+    organizer = Organizer(
+        name=name, email=email, password_hash=hash_password(password), role=chosen_role
+    )
     session.add(organizer)
     await session.flush()
     return organizer
 
 
 async def get_organizer(organizer_id: int, *, session: AsyncSession) -> Organizer:
-    organizer = await session.get(Organizer, organizer_id) if 0 < organizer_id <= MAX_ROW_ID else None
+    organizer = (
+        await session.get(Organizer, organizer_id) if 0 < organizer_id <= MAX_ROW_ID else None
+    )
     if organizer is None:
         raise NotFound(_("This organizer does not exist."))
     return organizer
@@ -103,7 +118,11 @@ async def get_organizer(organizer_id: int, *, session: AsyncSession) -> Organize
 async def _active_admins(*, session: AsyncSession) -> int:
     """How many active administrators there are, locking them (on PostgreSQL) so that two admins
     demoting each other at the same moment cannot leave nobody in charge."""
-    query = select(Organizer.id).where(Organizer.role == Role.admin, Organizer.is_active).with_for_update()
+    query = (
+        select(Organizer.id)
+        .where(Organizer.role == Role.admin, Organizer.is_active)
+        .with_for_update()
+    )
     return len((await session.exec(query)).all())
 
 
@@ -112,14 +131,26 @@ async def change_role(organizer: Organizer, role: str, *, session: AsyncSession)
         new_role = Role(role)
     except ValueError:
         raise ValidationFailed({"role": _("Please choose a role.")}) from None
-    if organizer.role == Role.admin and new_role != Role.admin and organizer.is_active and await _active_admins(session=session) <= 1:
-        raise DomainError(_("The last active administrator must stay an administrator."), field="role")
+    if (
+        organizer.role == Role.admin
+        and new_role != Role.admin
+        and organizer.is_active
+        and await _active_admins(session=session) <= 1
+    ):
+        raise DomainError(
+            _("The last active administrator must stay an administrator."), field="role"
+        )
     organizer.role = new_role
     session.add(organizer)
 
 
 async def set_active(organizer: Organizer, active: bool, *, session: AsyncSession) -> None:
-    if not active and organizer.role == Role.admin and organizer.is_active and await _active_admins(session=session) <= 1:
+    if (
+        not active
+        and organizer.role == Role.admin
+        and organizer.is_active
+        and await _active_admins(session=session) <= 1
+    ):
         raise DomainError(_("The last active administrator cannot be deactivated."))
     organizer.is_active = active
     session.add(organizer)
@@ -136,11 +167,15 @@ async def set_language(organizer: Organizer, language: str, *, session: AsyncSes
 
 
 async def list_organizers(*, session: AsyncSession) -> list[Organizer]:
-    result = await session.exec(select(Organizer).order_by(Organizer.is_active.desc(), Organizer.name))  # type: ignore[attr-defined]
+    result = await session.exec(
+        select(Organizer).order_by(Organizer.is_active.desc(), Organizer.name)
+    )  # type: ignore[attr-defined]
     return list(result.all())
 
 
-async def change_password(organizer: Organizer, *, current: str, new: str, repeat: str, session: AsyncSession) -> None:
+async def change_password(
+    organizer: Organizer, *, current: str, new: str, repeat: str, session: AsyncSession
+) -> None:
     if not verify_password(current[:MAX_PASSWORD_LENGTH], organizer.password_hash):
         raise ValidationFailed({"current_password": _("This is not your current password.")})
     if problem := check_password(new):
@@ -152,4 +187,8 @@ async def change_password(organizer: Organizer, *, current: str, new: str, repea
 
 
 def role_label(role: Role) -> str:
-    return {Role.admin: _("Administrator"), Role.organizer: _("Organizer"), Role.viewer: _("Viewer")}[role]
+    return {
+        Role.admin: _("Administrator"),
+        Role.organizer: _("Organizer"),
+        Role.viewer: _("Viewer"),
+    }[role]

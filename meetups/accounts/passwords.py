@@ -2,7 +2,9 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 # argon2id with OWASP's minimum (19 MiB, t=2, p=1) raised a little.
-_hasher = PasswordHash((Argon2Hasher(memory_cost=19 * 1024 + 5 * 1024, time_cost=2, parallelism=1),))
+_hasher = PasswordHash(
+    (Argon2Hasher(memory_cost=19 * 1024 + 5 * 1024, time_cost=2, parallelism=1),)
+)
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 # Checked against when the e-mail is unknown, so that a miss costs as long as a hit.

@@ -41,20 +41,32 @@ def _safe_next(target: str | None, default: str = "/events") -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
-        # Browsers drop tabs and newlines from URLs: "/\t/evil.example" would become "//evil.example".
+        # Browsers drop tabs and newlines from URLs: "/\t/evil.example" becomes "//evil.example".
         return default
     parts = urlsplit(target)
     return default if parts.scheme or parts.netloc else target
 
 
-def _sign_in(request: Request, response: Response, token: str, language: str | None, settings: SettingsDep) -> Response:
+def _sign_in(
+    request: Request, response: Response, token: str, language: str | None, settings: SettingsDep
+) -> Response:
     response.set_cookie(
-        session_cookie_name(settings), token, max_age=settings.session_lifetime_hours * 3600,
-        httponly=True, secure=settings.uses_https, samesite="lax", path="/",
+        session_cookie_name(settings),
+        token,
+        max_age=settings.session_lifetime_hours * 3600,
+        httponly=True,
+        secure=settings.uses_https,
+        samesite="lax",
+        path="/",
     )
     # A new CSRF secret with the new session: a token seen before signing in is worth nothing after.
     response.set_cookie(
-        CSRF_COOKIE, new_browser_secret(), httponly=True, samesite="lax", secure=settings.uses_https, path="/"
+        CSRF_COOKIE,
+        new_browser_secret(),
+        httponly=True,
+        samesite="lax",
+        secure=settings.uses_https,
+        path="/",
     )
     if language in LANGUAGES:
         _remember_language(response, language, settings)
@@ -63,7 +75,12 @@ def _sign_in(request: Request, response: Response, token: str, language: str | N
 
 def _remember_language(response: Response, language: str, settings: SettingsDep) -> None:
     response.set_cookie(
-        LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="lax", secure=settings.uses_https, path="/"
+        LANGUAGE_COOKIE,
+        language,
+        max_age=ONE_YEAR,
+        samesite="lax",
+        secure=settings.uses_https,
+        path="/",
     )
 
 
@@ -84,18 +101,31 @@ async def setup(request: Request, session: SessionDep, settings: SettingsDep) ->
     data = await form_data(request)
     try:
         admin = await organizers.create_first_admin(
-            session=session, name=data.get("name", ""), email=data.get("email", ""),
-            password=data.get("password", ""), password_repeat=data.get("password_repeat", ""),
+            session=session,
+            name=data.get("name", ""),
+            email=data.get("email", ""),
+            password=data.get("password", ""),
+            password_repeat=data.get("password_repeat", ""),
             language=current_locale(),
         )
     except ValidationFailed as error:
         values = {k: v for k, v in data.items() if "password" not in k}
-        return render(request, "accounts/setup.html", {"values": values, "errors": error.errors}, block="form", status_code=422)
+        return render(
+            request,
+            "accounts/setup.html",
+            {"values": values, "errors": error.errors},
+            block="form",
+            status_code=422,
+        )
     except DomainError as error:
         return redirect(request, "/login", flash=error.message)
-    token = await start_session(admin, session=session, lifetime=timedelta(hours=settings.session_lifetime_hours))
+    token = await start_session(
+        admin, session=session, lifetime=timedelta(hours=settings.session_lifetime_hours)
+    )
     await session.commit()
-    response = redirect(request, "/events", flash=_("Welcome! Your administrator account is ready."))
+    response = redirect(
+        request, "/events", flash=_("Welcome! Your administrator account is ready.")
+    )
     return _sign_in(request, response, token, admin.language, settings)
 
 
@@ -103,23 +133,42 @@ async def setup(request: Request, session: SessionDep, settings: SettingsDep) ->
 async def login_form(request: Request, session: SessionDep, next: str = "") -> Response:
     if await organizers.organizer_count(session=session) == 0:
         return redirect(request, "/setup")
-    return render(request, "accounts/login.html", {"values": {"next": _safe_next(next)}, "errors": {}}, block="form")
+    return render(
+        request,
+        "accounts/login.html",
+        {"values": {"next": _safe_next(next)}, "errors": {}},
+        block="form",
+    )
 
 
 @router.post("/login")
 async def login(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     data = await form_data(request)
-    policy = ThrottlePolicy(settings.login_max_failures, timedelta(minutes=settings.login_failure_window_minutes))
+    policy = ThrottlePolicy(
+        settings.login_max_failures, timedelta(minutes=settings.login_failure_window_minutes)
+    )
     client = request.client.host if request.client else "unknown"
     try:
         organizer = await authenticate(
-            data.get("email", ""), data.get("password", ""), client=client, session=session, policy=policy
+            data.get("email", ""),
+            data.get("password", ""),
+            client=client,
+            session=session,
+            policy=policy,
         )
     except DomainError as error:
         await session.commit()  # the failure counts towards throttling
         values = {"email": data.get("email", "")[:254], "next": _safe_next(data.get("next"))}
-        return render(request, "accounts/login.html", {"values": values, "errors": {"_form": error.message}}, block="form", status_code=422)
-    token = await start_session(organizer, session=session, lifetime=timedelta(hours=settings.session_lifetime_hours))
+        return render(
+            request,
+            "accounts/login.html",
+            {"values": values, "errors": {"_form": error.message}},
+            block="form",
+            status_code=422,
+        )
+    token = await start_session(
+        organizer, session=session, lifetime=timedelta(hours=settings.session_lifetime_hours)
+    )
     await session.commit()
     response = redirect(request, _safe_next(data.get("next")))
     return _sign_in(request, response, token, organizer.language, settings)
@@ -130,7 +179,9 @@ async def logout(request: Request, session: SessionDep, settings: SettingsDep) -
     await end_session(request.cookies.get(session_cookie_name(settings)), session=session)
     await session.commit()
     response = redirect(request, "/login", flash=_("You are signed out."))
-    response.delete_cookie(session_cookie_name(settings), path="/", secure=settings.uses_https, httponly=True)
+    response.delete_cookie(
+        session_cookie_name(settings), path="/", secure=settings.uses_https, httponly=True
+    )
     return response
 
 
@@ -141,7 +192,9 @@ async def switch_language(request: Request, session: SessionDep, settings: Setti
     target = _safe_next(data.get("next"))
     if language not in LANGUAGES:
         return redirect(request, target)
-    organizer = await organizer_for_token(request.cookies.get(session_cookie_name(settings)), session=session)
+    organizer = await organizer_for_token(
+        request.cookies.get(session_cookie_name(settings)), session=session
+    )
     if organizer is not None:
         await organizers.set_language(organizer, language, session=session)
         await session.commit()
@@ -152,7 +205,9 @@ async def switch_language(request: Request, session: SessionDep, settings: Setti
 
 @router.get("/settings")
 async def settings_home(request: Request, organizer: CurrentOrganizer) -> Response:
-    return redirect(request, "/settings/organizers" if organizer.role == Role.admin else "/settings/account")
+    return redirect(
+        request, "/settings/organizers" if organizer.role == Role.admin else "/settings/account"
+    )
 
 
 def _role_options() -> list[tuple[str, str]]:
@@ -160,14 +215,23 @@ def _role_options() -> list[tuple[str, str]]:
 
 
 async def _organizers_page(
-    request: Request, session: SessionDep, *, values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None, status_code: int = 200, block: str = "organizers",
+    request: Request,
+    session: SessionDep,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    block: str = "organizers",
 ) -> Response:
     context = {
         "organizers": await organizers.list_organizers(session=session),
-        "role_options": _role_options(), "values": values or {"role": "organizer"}, "errors": errors or {},
+        "role_options": _role_options(),
+        "values": values or {"role": "organizer"},
+        "errors": errors or {},
     }
-    return render(request, "accounts/organizers.html", context, block=block, status_code=status_code)
+    return render(
+        request, "accounts/organizers.html", context, block=block, status_code=status_code
+    )
 
 
 @router.get("/settings/organizers")
@@ -180,18 +244,27 @@ async def add_organizer(request: Request, session: SessionDep, admin: Admin) -> 
     data = await form_data(request)
     try:
         added = await organizers.add_organizer(
-            session=session, name=data.get("name", ""), email=data.get("email", ""),
-            password=data.get("password", ""), role=data.get("role", ""),
+            session=session,
+            name=data.get("name", ""),
+            email=data.get("email", ""),
+            password=data.get("password", ""),
+            role=data.get("role", ""),
         )
     except ValidationFailed as error:
         values = {k: v for k, v in data.items() if k != "password"}
-        return await _organizers_page(request, session, values=values, errors=error.errors, status_code=422, block="add_form")
+        return await _organizers_page(
+            request, session, values=values, errors=error.errors, status_code=422, block="add_form"
+        )
     await session.commit()
-    return redirect(request, "/settings/organizers", flash=_("%(name)s can sign in now.", name=added.name))
+    return redirect(
+        request, "/settings/organizers", flash=_("%(name)s can sign in now.", name=added.name)
+    )
 
 
 @router.post("/settings/organizers/{organizer_id}/role")
-async def change_role(request: Request, organizer_id: RowId, session: SessionDep, admin: Admin) -> Response:
+async def change_role(
+    request: Request, organizer_id: RowId, session: SessionDep, admin: Admin
+) -> Response:
     data = await form_data(request)
     target = await organizers.get_organizer(organizer_id, session=session)
     try:
@@ -199,20 +272,37 @@ async def change_role(request: Request, organizer_id: RowId, session: SessionDep
     except DomainError as error:
         return redirect(request, "/settings/organizers", flash=error.message)
     await session.commit()
-    return redirect(request, "/settings/organizers", flash=_("The role of %(name)s is now %(role)s.", name=target.name, role=organizers.role_label(target.role)))
+    return redirect(
+        request,
+        "/settings/organizers",
+        flash=_(
+            "The role of %(name)s is now %(role)s.",
+            name=target.name,
+            role=organizers.role_label(target.role),
+        ),
+    )
 
 
 @router.post("/settings/organizers/{organizer_id}/active")
-async def set_active(request: Request, organizer_id: RowId, session: SessionDep, admin: Admin) -> Response:
+async def set_active(
+    request: Request, organizer_id: RowId, session: SessionDep, admin: Admin
+) -> Response:
     data = await form_data(request)
     target = await organizers.get_organizer(organizer_id, session=session)
-    active = data.get("active") == "true"
+    if data.get("active") not in {"true", "false"}:
+        # Only the two buttons of the page; anything else must not deactivate someone by default.
+        return redirect(request, "/settings/organizers")
+    active = data["active"] == "true"
     try:
         await organizers.set_active(target, active, session=session)
     except DomainError as error:
         return redirect(request, "/settings/organizers", flash=error.message)
     await session.commit()
-    message = _("%(name)s is active again.", name=target.name) if active else _("%(name)s is deactivated and signed out.", name=target.name)
+    message = (
+        _("%(name)s is active again.", name=target.name)
+        if active
+        else _("%(name)s is deactivated and signed out.", name=target.name)
+    )
     return redirect(request, "/settings/organizers", flash=message)
 
 
@@ -228,14 +318,23 @@ async def change_password(
     data = await form_data(request)
     try:
         await organizers.change_password(
-            organizer, current=data.get("current_password", ""), new=data.get("new_password", ""),
-            repeat=data.get("new_password_repeat", ""), session=session,
+            organizer,
+            current=data.get("current_password", ""),
+            new=data.get("new_password", ""),
+            repeat=data.get("new_password_repeat", ""),
+            session=session,
         )
         # Whoever else knew the old password is signed out; this browser stays signed in.
         await end_other_sessions(
             organizer, keep=request.cookies.get(session_cookie_name(settings)), session=session
         )
     except ValidationFailed as error:
-        return render(request, "accounts/account.html", {"errors": error.errors}, block="form", status_code=422)
+        return render(
+            request,
+            "accounts/account.html",
+            {"errors": error.errors},
+            block="form",
+            status_code=422,
+        )
     await session.commit()
     return redirect(request, "/settings/account", flash=_("Your password is changed."))

@@ -16,11 +16,10 @@ from meetups.db import utcnow
 from meetups.errors import DomainError, NotFound, ValidationFailed
 from meetups.events.models import Event
 from meetups.i18n import gettext as _
-from meetups.i18n import lazy
 from meetups.invitations.models import Invitee
 from meetups.validation import clean_name, clean_text, clean_url, normalize_email
 
-LANGUAGES: dict[str, str] = {"de": lazy("German"), "en": lazy("English")}
+LANGUAGE_CODES = ("de", "en")
 MAX_TAG_LENGTH = 50
 MAX_TAGS_PER_CONTACT = 20
 MAX_NAME_LENGTH = 200
@@ -32,7 +31,8 @@ MAX_ID = 2**31 - 1
 
 
 def language_label(code: str) -> str:
-    return _(LANGUAGES[code]) if code in LANGUAGES else code
+    labels = {"de": _("German"), "en": _("English")}
+    return labels.get(code, code)
 
 
 def parse_id(value: object) -> int | None:
@@ -48,7 +48,13 @@ def clean_tag(value: str) -> str:
     """A tag as stored: trimmed, single spaces, lower-case; raises ValueError when unusable."""
     tag = " ".join(clean_text(value, max_length=10_000).split()).lower()
     if len(tag) > MAX_TAG_LENGTH:
-        raise ValueError(_("The tag “%(tag)s…” is longer than %(max)s characters.", tag=tag[:20], max=MAX_TAG_LENGTH))
+        raise ValueError(
+            _(
+                "The tag “%(tag)s…” is longer than %(max)s characters.",
+                tag=tag[:20],
+                max=MAX_TAG_LENGTH,
+            )
+        )
     return tag
 
 
@@ -66,7 +72,7 @@ def parse_tags(text: str | None) -> list[str]:
 
 def check_language(value: str | None) -> str:
     code = (value or "").strip().lower()
-    if code not in LANGUAGES:
+    if code not in LANGUAGE_CODES:
         raise ValueError(_("Please choose German or English."))
     return code
 
@@ -125,7 +131,7 @@ async def tags_named(names: Iterable[str], *, session: AsyncSession) -> dict[str
     wanted = sorted(set(names))
     found: dict[str, Tag] = {}
     for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
+        chunk = wanted[start : start + 500]
         for tag in (await session.exec(select(Tag).where(col(Tag.name).in_(chunk)))).all():
             found[tag.name] = tag
     for name in wanted:
@@ -139,15 +145,23 @@ async def drop_unused_tags(*, session: AsyncSession) -> None:
     """Tags exist only as labels of people: one that nobody carries any more goes away."""
     await session.flush()
     in_use = select(ContactTag.tag_id)
-    await session.execute(delete(Tag).where(col(Tag.id).not_in(in_use)))
+    await session.exec(delete(Tag).where(col(Tag.id).not_in(in_use)))
 
 
-async def _ensure_email_free(email: str, *, session: AsyncSession, other_than: int | None = None) -> None:
+async def _ensure_email_free(
+    email: str, *, session: AsyncSession, other_than: int | None = None
+) -> None:
     existing = await find_by_email(email, session=session)
     if existing is not None and existing.id != other_than:
-        raise ValidationFailed({
-            "email": _("%(email)s is already in the address book (%(name)s).", email=email, name=existing.name)
-        })
+        raise ValidationFailed(
+            {
+                "email": _(
+                    "%(email)s is already in the address book (%(name)s).",
+                    email=email,
+                    name=existing.name,
+                )
+            }
+        )
 
 
 async def _flush_or_duplicate(email: str, *, session: AsyncSession) -> None:
@@ -156,7 +170,9 @@ async def _flush_or_duplicate(email: str, *, session: AsyncSession) -> None:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError:
-        raise ValidationFailed({"email": _("%(email)s is already in the address book.", email=email)}) from None
+        raise ValidationFailed(
+            {"email": _("%(email)s is already in the address book.", email=email)}
+        ) from None
 
 
 async def create_contact(data: Mapping[str, str], *, session: AsyncSession) -> Contact:
@@ -164,8 +180,13 @@ async def create_contact(data: Mapping[str, str], *, session: AsyncSession) -> C
     await _ensure_email_free(fields.email, session=session)
     tags = await tags_named(fields.tags, session=session)
     contact = Contact(
-        name=fields.name, email=fields.email, blog_url=fields.blog_url, city=fields.city,
-        language=fields.language, notes=fields.notes, tags=[tags[name] for name in fields.tags],
+        name=fields.name,
+        email=fields.email,
+        blog_url=fields.blog_url,
+        city=fields.city,
+        language=fields.language,
+        notes=fields.notes,
+        tags=[tags[name] for name in fields.tags],
     )
     session.add(contact)
     await _flush_or_duplicate(fields.email, session=session)
@@ -177,7 +198,9 @@ def _refuse_if_anonymized(contact: Contact) -> None:
         raise DomainError(_("This contact was deleted; only what the events need of it is kept."))
 
 
-async def update_contact(contact: Contact, data: Mapping[str, str], *, session: AsyncSession) -> Contact:
+async def update_contact(
+    contact: Contact, data: Mapping[str, str], *, session: AsyncSession
+) -> Contact:
     _refuse_if_anonymized(contact)
     fields = check_contact_form(data)
     await _ensure_email_free(fields.email, session=session, other_than=contact.id)
@@ -203,7 +226,9 @@ class Removal(StrEnum):
 
 async def has_answered(contact: Contact, *, session: AsyncSession) -> bool:
     """Whether they answered an invitation: then their entry stays, as it counts for the event."""
-    query = select(Invitee.id).where(Invitee.contact_id == contact.id, col(Invitee.responded_at).is_not(None))
+    query = select(Invitee.id).where(
+        Invitee.contact_id == contact.id, col(Invitee.responded_at).is_not(None)
+    )
     return (await session.exec(query.limit(1))).first() is not None
 
 
@@ -246,10 +271,15 @@ class HistoryEntry:
 async def contact_history(contact: Contact, *, session: AsyncSession) -> list[HistoryEntry]:
     """Every event the person is on, latest first, with where they stand there."""
     query = (
-        select(Invitee, Event).join(Event, col(Event.id) == Invitee.event_id)
-        .where(Invitee.contact_id == contact.id).order_by(col(Event.starts_at).desc())
+        select(Invitee, Event)
+        .join(Event, col(Event.id) == Invitee.event_id)
+        .where(Invitee.contact_id == contact.id)
+        .order_by(col(Event.starts_at).desc())
     )
-    return [HistoryEntry(event=event, invitee=invitee) for invitee, event in (await session.exec(query)).all()]
+    return [
+        HistoryEntry(event=event, invitee=invitee)
+        for invitee, event in (await session.exec(query)).all()
+    ]
 
 
 def like_pattern(text: str) -> str:
@@ -263,15 +293,20 @@ def contains_words(query: str) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     for word in fold(clean_query(query)).split()[:10]:
         tagged = exists().where(
-            ContactTag.contact_id == Contact.id, ContactTag.tag_id == Tag.id,
+            ContactTag.contact_id == Contact.id,
+            ContactTag.tag_id == Tag.id,
             col(Tag.name).like(like_pattern(word.lower()), escape="\\"),
         )
-        conditions.append(or_(col(Contact.search_key).like(like_pattern(word), escape="\\"), tagged))
+        conditions.append(
+            or_(col(Contact.search_key).like(like_pattern(word), escape="\\"), tagged)
+        )
     return conditions
 
 
 def has_tag(tag: str) -> ColumnElement[bool]:
-    return exists().where(ContactTag.contact_id == Contact.id, ContactTag.tag_id == Tag.id, Tag.name == tag)
+    return exists().where(
+        ContactTag.contact_id == Contact.id, ContactTag.tag_id == Tag.id, Tag.name == tag
+    )
 
 
 @dataclass
@@ -323,8 +358,13 @@ def _matching(query: str, tag: str, not_on_event: int | None) -> SelectOfScalar[
 
 
 async def search_contacts(
-    *, session: AsyncSession, query: str = "", tag: str = "", page: int = 1,
-    page_size: int = PAGE_SIZE, not_on_event: int | None = None,
+    *,
+    session: AsyncSession,
+    query: str = "",
+    tag: str = "",
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    not_on_event: int | None = None,
 ) -> ContactPage:
     """People whose name, e-mail, city or tags contain every word of `query`, by name."""
     query, tag = clean_query(query), clean_query(tag).lower()
@@ -333,7 +373,9 @@ async def search_contacts(
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
     rows = await session.exec(
-        statement.order_by(col(Contact.search_key), col(Contact.id)).offset((page - 1) * page_size).limit(page_size)
+        statement.order_by(col(Contact.search_key), col(Contact.id))
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     )
     return ContactPage(list(rows.all()), total, page, page_size, query, tag)
 
@@ -348,6 +390,7 @@ async def tag_counts(*, session: AsyncSession) -> list[tuple[str, int]]:
     query = (
         select(Tag.name, func.count(col(ContactTag.contact_id)))
         .join(ContactTag, col(ContactTag.tag_id) == Tag.id)
-        .group_by(col(Tag.name)).order_by(col(Tag.name))
+        .group_by(col(Tag.name))
+        .order_by(col(Tag.name))
     )
     return [(name, count) for name, count in (await session.exec(query)).all()]

@@ -37,7 +37,7 @@ from meetups.contacts.models import Contact, fold
 from meetups.db import utcnow
 from meetups.errors import DomainError
 from meetups.events.models import Event
-from meetups.i18n import format_number, lazy
+from meetups.i18n import format_number
 from meetups.i18n import gettext as _
 from meetups.invitations.guest_list import add_contacts, ensure_open, listed_contact_ids
 from meetups.validation import FORMULA_PREFIXES, clean_text, clean_url, normalize_email
@@ -72,37 +72,122 @@ class Column(StrEnum):
 
 # Header names as folded by `_header_key` (lower case, no accents, letters and digits only).
 HEADER_ALIASES: dict[Column, frozenset[str]] = {
-    Column.name: frozenset({"name", "fullname", "vollername", "vollstandigername", "kontakt", "contact",
-                            "person", "anzeigename", "displayname", "blogger", "bloggerin"}),
+    Column.name: frozenset(
+        {
+            "name",
+            "fullname",
+            "vollername",
+            "vollstandigername",
+            "kontakt",
+            "contact",
+            "person",
+            "anzeigename",
+            "displayname",
+            "blogger",
+            "bloggerin",
+        }
+    ),
     Column.first_name: frozenset({"firstname", "vorname", "givenname"}),
     Column.last_name: frozenset({"lastname", "nachname", "surname", "familyname", "familienname"}),
-    Column.email: frozenset({"email", "mail", "emailadresse", "emailaddress", "mailadresse", "mailaddress",
-                             "emailadr", "epost", "courriel"}),
-    Column.blog_url: frozenset({"blog", "website", "url", "web", "homepage", "blogurl", "webseite",
-                                "internetseite", "site", "websiteurl", "blogadresse", "link", "webadresse"}),
+    Column.email: frozenset(
+        {
+            "email",
+            "mail",
+            "emailadresse",
+            "emailaddress",
+            "mailadresse",
+            "mailaddress",
+            "emailadr",
+            "epost",
+            "courriel",
+        }
+    ),
+    Column.blog_url: frozenset(
+        {
+            "blog",
+            "website",
+            "url",
+            "web",
+            "homepage",
+            "blogurl",
+            "webseite",
+            "internetseite",
+            "site",
+            "websiteurl",
+            "blogadresse",
+            "link",
+            "webadresse",
+        }
+    ),
     Column.city: frozenset({"city", "stadt", "ort", "wohnort", "town", "location", "standort"}),
     Column.language: frozenset({"language", "sprache", "lang", "locale"}),
-    Column.tags: frozenset({"tags", "tag", "schlagworte", "schlagworter", "schlagwort", "stichworte",
-                            "stichwort", "labels", "label", "kategorien", "categories", "themen", "topics"}),
-    Column.notes: frozenset({"notes", "note", "notizen", "notiz", "bemerkung", "bemerkungen", "kommentar",
-                             "comment", "comments", "anmerkung", "anmerkungen"}),
+    Column.tags: frozenset(
+        {
+            "tags",
+            "tag",
+            "schlagworte",
+            "schlagworter",
+            "schlagwort",
+            "stichworte",
+            "stichwort",
+            "labels",
+            "label",
+            "kategorien",
+            "categories",
+            "themen",
+            "topics",
+        }
+    ),
+    Column.notes: frozenset(
+        {
+            "notes",
+            "note",
+            "notizen",
+            "notiz",
+            "bemerkung",
+            "bemerkungen",
+            "kommentar",
+            "comment",
+            "comments",
+            "anmerkung",
+            "anmerkungen",
+        }
+    ),
 }
 
 LANGUAGE_NAMES: dict[str, str] = {
-    "de": "de", "deu": "de", "ger": "de", "german": "de", "deutsch": "de",
-    "en": "en", "eng": "en", "english": "en", "englisch": "en",
+    "de": "de",
+    "deu": "de",
+    "ger": "de",
+    "german": "de",
+    "deutsch": "de",
+    "en": "en",
+    "eng": "en",
+    "english": "en",
+    "englisch": "en",
 }
 
-# Signatures of files people pick by mistake: workbooks, documents, images, archives.
-_BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"PK\x03\x04", lazy("This is an Excel workbook or another ZIP file, not a CSV file. In Excel, use “Save as” → “CSV UTF-8”.")),
-    (b"\xd0\xcf\x11\xe0", lazy("This is an old Excel or Word file, not a CSV file. In Excel, use “Save as” → “CSV UTF-8”.")),
-    (b"%PDF", lazy("This is a PDF document, not a CSV file.")),
-    (b"\x89PNG", lazy("This is an image, not a CSV file.")),
-    (b"\xff\xd8\xff", lazy("This is an image, not a CSV file.")),
-    (b"GIF8", lazy("This is an image, not a CSV file.")),
-    (b"\x1f\x8b", lazy("This is a compressed file, not a CSV file.")),
-)
+
+def _mistaken_file(data: bytes) -> str | None:
+    """What a file that people pick by mistake is (a workbook, a PDF, an image...), if it is one."""
+    save_as = _("In Excel, use “Save as” → “CSV UTF-8”.")
+    signatures = (
+        (
+            b"PK\x03\x04",
+            _("This is an Excel workbook or another ZIP file, not a CSV file.") + " " + save_as,
+        ),
+        (
+            b"\xd0\xcf\x11\xe0",
+            _("This is an old Excel or Word file, not a CSV file.") + " " + save_as,
+        ),
+        (b"%PDF", _("This is a PDF document, not a CSV file.")),
+        (b"\x89PNG", _("This is an image, not a CSV file.")),
+        (b"\xff\xd8\xff", _("This is an image, not a CSV file.")),
+        (b"GIF8", _("This is an image, not a CSV file.")),
+        (b"\x1f\x8b", _("This is a compressed file, not a CSV file.")),
+    )
+    return next((message for signature, message in signatures if data.startswith(signature)), None)
+
 
 ENCODING_UTF8 = "UTF-8"
 ENCODING_UTF16 = "UTF-16"
@@ -113,20 +198,26 @@ ENCODING_CP1252 = "Windows-1252"
 
 
 def _not_csv(reason: str | None = None) -> CsvFileError:
-    return CsvFileError(reason or _("This file is not a CSV file. Please export the list from your spreadsheet as CSV."))
+    return CsvFileError(
+        reason
+        or _("This file is not a CSV file. Please export the list from your spreadsheet as CSV.")
+    )
 
 
 def decode(data: bytes) -> tuple[str, str]:
     """The file's text and the encoding it was written in: UTF-8 (with or without BOM), UTF-16
     with BOM (Excel's “Unicode text”), or else Windows-1252 (what German Excel writes)."""
     if len(data) > MAX_FILE_BYTES:
-        raise CsvFileError(_("The file is larger than %(size)s MB. Please split it into smaller files.",
-                             size=MAX_FILE_BYTES // (1024 * 1024)))
+        raise CsvFileError(
+            _(
+                "The file is larger than %(size)s MB. Please split it into smaller files.",
+                size=MAX_FILE_BYTES // (1024 * 1024),
+            )
+        )
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise CsvFileError(_("The file is empty."))
-    for signature, message in _BINARY_SIGNATURES:
-        if data.startswith(signature):
-            raise _not_csv(_(message))
+    if (mistake := _mistaken_file(data[:8])) is not None:
+        raise _not_csv(mistake)
     try:
         if data.startswith(b"\xef\xbb\xbf"):
             text, encoding = data[3:].decode("utf-8"), ENCODING_UTF8
@@ -224,82 +315,135 @@ def _shown(value: str, limit: int = 40) -> str:
 
 
 def _cell_text(value: str) -> str:
-    return " ".join(clean_text(value[:MAX_CELL_CHARS], max_length=MAX_CELL_CHARS).split())
+    """One line of text: line breaks inside a cell become spaces, control characters go."""
+    flat = re.sub(r"[\r\n\t\v\f]+", " ", value[:MAX_CELL_CHARS])
+    return " ".join(clean_text(flat, max_length=MAX_CELL_CHARS).split())
 
 
-def _check_row(number: int, cells: Mapping[Column, str]) -> tuple[CsvRow, bool]:
-    """The row checked, and whether its e-mail address is valid (for finding duplicates)."""
-    problems: list[str] = []
-
+def _check_name(cells: Mapping[Column, str]) -> tuple[str, list[str]]:
     name = _cell_text(cells.get(Column.name, ""))
     if not name:
-        name = " ".join(p for p in (_cell_text(cells.get(Column.first_name, "")),
-                                    _cell_text(cells.get(Column.last_name, ""))) if p)
+        parts = (cells.get(Column.first_name, ""), cells.get(Column.last_name, ""))
+        name = " ".join(text for part in parts if (text := _cell_text(part)))
     if not name:
-        problems.append(_("The name is missing."))
-    elif len(name) > MAX_NAME_LENGTH:
-        problems.append(_("The name is longer than %(max)s characters.", max=MAX_NAME_LENGTH))
-    elif name.startswith(FORMULA_PREFIXES):
-        problems.append(_("The name starts with “%(char)s” like a spreadsheet formula.", char=name[0]))
+        return name, [_("The name is missing.")]
+    if len(name) > MAX_NAME_LENGTH:
+        return name, [_("The name is longer than %(max)s characters.", max=MAX_NAME_LENGTH)]
+    if name.startswith(FORMULA_PREFIXES):
+        return name, [
+            _("The name starts with “%(char)s” like a spreadsheet formula.", char=name[0])
+        ]
+    return name, []
 
-    raw_email = _cell_text(cells.get(Column.email, ""))
-    email, email_is_valid = raw_email, False
-    if not raw_email:
-        problems.append(_("The e-mail address is missing."))
-    elif len(raw_email) > MAX_EMAIL_LENGTH:
-        problems.append(_("The e-mail address is longer than %(max)s characters.", max=MAX_EMAIL_LENGTH))
-    else:
-        try:
-            email, email_is_valid = normalize_email(raw_email), True
-        except ValueError:
-            problems.append(_("“%(value)s” is not a valid e-mail address.", value=_shown(raw_email)))
 
-    blog_url = None
-    raw_url = _cell_text(cells.get(Column.blog_url, ""))
-    if len(raw_url) > MAX_URL_LENGTH:
-        problems.append(_("The blog address is longer than %(max)s characters.", max=MAX_URL_LENGTH))
-    elif raw_url:
-        try:
-            blog_url = clean_url(raw_url)
-        except ValueError:
-            problems.append(_("“%(value)s” is not a web address.", value=_shown(raw_url)))
+def _check_email(cells: Mapping[Column, str]) -> tuple[str, list[str]]:
+    raw = _cell_text(cells.get(Column.email, ""))
+    if not raw:
+        return raw, [_("The e-mail address is missing.")]
+    if len(raw) > MAX_EMAIL_LENGTH:
+        return raw, [
+            _("The e-mail address is longer than %(max)s characters.", max=MAX_EMAIL_LENGTH)
+        ]
+    try:
+        return normalize_email(raw), []
+    except ValueError:
+        return raw, [_("“%(value)s” is not a valid e-mail address.", value=_shown(raw))]
 
+
+def _check_blog(cells: Mapping[Column, str]) -> tuple[str | None, list[str]]:
+    raw = _cell_text(cells.get(Column.blog_url, ""))
+    if len(raw) > MAX_URL_LENGTH:
+        return None, [_("The blog address is longer than %(max)s characters.", max=MAX_URL_LENGTH)]
+    try:
+        return clean_url(raw), []
+    except ValueError:
+        return None, [_("“%(value)s” is not a web address.", value=_shown(raw))]
+
+
+def _check_city(cells: Mapping[Column, str]) -> tuple[str | None, list[str]]:
     city = _cell_text(cells.get(Column.city, "")) or None
     if city and len(city) > MAX_CITY_LENGTH:
-        problems.append(_("The city is longer than %(max)s characters.", max=MAX_CITY_LENGTH))
+        return city, [_("The city is longer than %(max)s characters.", max=MAX_CITY_LENGTH)]
+    return city, []
 
-    language = None
-    raw_language = _cell_text(cells.get(Column.language, "")).lower()
-    if raw_language:
-        language = LANGUAGE_NAMES.get(raw_language) or LANGUAGE_NAMES.get(re.split(r"[-_]", raw_language)[0])
-        if language is None:
-            problems.append(_("The language “%(value)s” is not offered; use de or en.", value=_shown(raw_language, 20)))
 
+def _check_language(cells: Mapping[Column, str]) -> tuple[str | None, list[str]]:
+    raw = _cell_text(cells.get(Column.language, "")).lower()
+    if not raw:
+        return None, []
+    language = LANGUAGE_NAMES.get(raw) or LANGUAGE_NAMES.get(re.split(r"[-_]", raw)[0])
+    if language is None:
+        message = _("The language “%(value)s” is not offered; use de or en.", value=_shown(raw, 20))
+        return None, [message]
+    return language, []
+
+
+def _check_tags(cells: Mapping[Column, str]) -> tuple[tuple[str, ...], list[str]]:
     tags: list[str] = []
+    problems: list[str] = []
     for piece in re.split(r"[;,|]", cells.get(Column.tags, "")):
         tag = _cell_text(piece).lower()
         if len(tag) > MAX_TAG_LENGTH:
-            problems.append(_("The tag “%(tag)s” is longer than %(max)s characters.", tag=_shown(tag, 20), max=MAX_TAG_LENGTH))
+            problems.append(
+                _(
+                    "The tag “%(tag)s” is longer than %(max)s characters.",
+                    tag=_shown(tag, 20),
+                    max=MAX_TAG_LENGTH,
+                )
+            )
         elif tag and tag not in tags:
             tags.append(tag)
     if len(tags) > MAX_TAGS_PER_CONTACT:
         problems.append(_("More than %(max)s tags.", max=MAX_TAGS_PER_CONTACT))
+    return tuple(tags), problems
 
-    notes = clean_text(cells.get(Column.notes, "")[:MAX_CELL_CHARS], max_length=MAX_CELL_CHARS, multiline=True) or None
+
+def _check_notes(cells: Mapping[Column, str]) -> tuple[str | None, list[str]]:
+    raw = cells.get(Column.notes, "")[:MAX_CELL_CHARS]
+    notes = clean_text(raw, max_length=MAX_CELL_CHARS, multiline=True) or None
     if notes and len(notes) > MAX_NOTES_LENGTH:
-        problems.append(_("The notes are longer than %(max)s characters.", max=MAX_NOTES_LENGTH))
+        return notes, [_("The notes are longer than %(max)s characters.", max=MAX_NOTES_LENGTH)]
+    return notes, []
 
-    row = CsvRow(
-        number=number, name=name, email=email, blog_url=blog_url, city=city, language=language,
-        tags=tuple(tags), notes=notes, problems=tuple(problems),
+
+def _check_row(number: int, cells: Mapping[Column, str]) -> tuple[CsvRow, bool]:
+    """The row checked, and whether its e-mail address is valid (for finding duplicates)."""
+    name, name_problems = _check_name(cells)
+    email, email_problems = _check_email(cells)
+    blog_url, blog_problems = _check_blog(cells)
+    city, city_problems = _check_city(cells)
+    language, language_problems = _check_language(cells)
+    tags, tag_problems = _check_tags(cells)
+    notes, notes_problems = _check_notes(cells)
+    problems = (
+        name_problems
+        + email_problems
+        + blog_problems
+        + city_problems
+        + language_problems
+        + tag_problems
+        + notes_problems
     )
-    return row, email_is_valid
+    row = CsvRow(
+        number=number,
+        name=name,
+        email=email,
+        blog_url=blog_url,
+        city=city,
+        language=language,
+        tags=tags,
+        notes=notes,
+        problems=tuple(problems),
+    )
+    return row, not email_problems
 
 
 def parse_contacts_csv(data: bytes) -> ParsedFile:
     """Reads and checks a whole file; raises CsvFileError when it cannot be imported at all."""
     text, encoding = decode(data)
-    first_line = next((line for line in re.split(r"\r\n|\n|\r", text[:100_000]) if line.strip()), "")
+    first_line = next(
+        (line for line in re.split(r"\r\n|\n|\r", text[:100_000]) if line.strip()), ""
+    )
     # Excel understands (and sometimes writes) a first line like "sep=;" and then hides it.
     declared = re.fullmatch(r'"?sep=(.)"?', first_line.strip())
     has_sep_line = bool(declared and declared.group(1) in ";,\t")
@@ -326,9 +470,15 @@ def parse_contacts_csv(data: bytes) -> ParsedFile:
                 _require_columns(positions, record)
                 continue
             if len(rows) >= MAX_ROWS:
-                raise CsvFileError(_("The file has more than %(max)s rows. Please split it into smaller files.",
-                                     max=format_number(MAX_ROWS)))
-            cells = {column: record[i] if i < len(record) else "" for column, i in positions.items()}
+                raise CsvFileError(
+                    _(
+                        "The file has more than %(max)s rows. Please split it into smaller files.",
+                        max=format_number(MAX_ROWS),
+                    )
+                )
+            cells = {
+                column: record[i] if i < len(record) else "" for column, i in positions.items()
+            }
             row, email_is_valid = _check_row(number, cells)
             if email_is_valid:
                 earlier = first_row_of.setdefault(row.email, number)
@@ -337,7 +487,9 @@ def parse_contacts_csv(data: bytes) -> ParsedFile:
                     row = replace(row, problems=(*row.problems, problem))
             rows.append(row)
     except csv.Error as error:
-        raise _not_csv(_("The file could not be read as CSV near row %(row)s.", row=reader.line_num)) from error
+        raise _not_csv(
+            _("The file could not be read as CSV near row %(row)s.", row=reader.line_num)
+        ) from error
     if header is None:
         raise CsvFileError(_("The file is empty."))
     if not rows:
@@ -348,13 +500,21 @@ def parse_contacts_csv(data: bytes) -> ParsedFile:
 def _require_columns(positions: Mapping[Column, int], header: Sequence[str]) -> None:
     found = ", ".join(f"“{_shown(cell.strip(), 30)}”" for cell in header[:10] if cell.strip())
     if Column.email not in positions:
-        raise CsvFileError(_(
-            "The file has no e-mail column. Its first line must name the columns, for example "
-            "name, email, blog, city, language, tags; this file has %(found)s.", found=found or "–"))
+        raise CsvFileError(
+            _(
+                "The file has no e-mail column. Its first line must name the columns, for example "
+                "name, email, blog, city, language, tags; this file has %(found)s.",
+                found=found or "–",
+            )
+        )
     if not {Column.name, Column.first_name, Column.last_name} & positions.keys():
-        raise CsvFileError(_(
-            "The file has no name column. Its first line must name the columns, for example "
-            "name, email, blog, city, language, tags; this file has %(found)s.", found=found or "–"))
+        raise CsvFileError(
+            _(
+                "The file has no name column. Its first line must name the columns, for example "
+                "name, email, blog, city, language, tags; this file has %(found)s.",
+                found=found or "–",
+            )
+        )
 
 
 # Comparing with the address book -------------------------------------------------------------
@@ -381,6 +541,7 @@ class PlannedRow:
     contact: Contact | None = None
     updates: dict[str, object] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # what the file would have spoilt
     on_guest_list: bool = False
 
     @property
@@ -406,17 +567,34 @@ def _is_lossy_copy(new: str, old: str) -> bool:
     return True
 
 
-def _differences(row: CsvRow, contact: Contact, columns: frozenset[Column], lossy: bool) -> tuple[dict[str, object], list[Change]]:
-    updates: dict[str, object] = {}
-    changes: list[Change] = []
+@dataclass
+class _Comparison:
+    updates: dict[str, object] = field(default_factory=dict)
+    changes: list[Change] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def _compare(row: CsvRow, contact: Contact, columns: frozenset[Column], lossy: bool) -> _Comparison:
+    """What the row would change about an existing person (only what the file says)."""
+    result = _Comparison()
 
     def consider(attribute: str, label: str, new: str | None, shown: str | None = None) -> None:
         old = getattr(contact, attribute)
-        if not new or new == old or (lossy and old and _is_lossy_copy(new, old)):
+        if not new or new == old:
             return
-        updates[attribute] = new
+        if lossy and old and _is_lossy_copy(new, old):
+            result.kept.append(
+                _(
+                    "Keeps “%(old)s”: the file has “%(new)s”, as Windows-1252 cannot "
+                    "write some of its letters.",
+                    old=old,
+                    new=new,
+                )
+            )
+            return
+        result.updates[attribute] = new
         old_shown = language_label(old) if attribute == "language" else (old or "–")
-        changes.append(Change(label, old_shown, shown or new))
+        result.changes.append(Change(label, old_shown, shown or new))
 
     if columns & {Column.name, Column.first_name, Column.last_name}:
         consider("name", _("Name"), row.name)
@@ -432,13 +610,17 @@ def _differences(row: CsvRow, contact: Contact, columns: frozenset[Column], loss
         old_tags = contact.tag_names
         added = [tag for tag in row.tags if tag not in old_tags]
         if added:
-            updates["tags"] = added
-            changes.append(Change(_("Tags"), ", ".join(old_tags) or "–", ", ".join([*old_tags, *added])))
-    return updates, changes
+            result.updates["tags"] = added
+            result.changes.append(
+                Change(_("Tags"), ", ".join(old_tags) or "–", ", ".join([*old_tags, *added]))
+            )
+    return result
 
 
 def plan_rows(
-    parsed: ParsedFile, existing: Mapping[str, Contact], listed: set[int] | None = None,
+    parsed: ParsedFile,
+    existing: Mapping[str, Contact],
+    listed: set[int] | None = None,
 ) -> list[PlannedRow]:
     """What importing would do to each row, given the people already in the address book (by
     e-mail) and, for an event, the ids of the contacts already on its guest list."""
@@ -452,10 +634,18 @@ def plan_rows(
         if contact is None:
             planned.append(PlannedRow(row, Action.create))
             continue
-        updates, changes = _differences(row, contact, parsed.columns, lossy)
-        on_list = listed is not None and contact.id in listed
-        action = Action.update if updates else Action.unchanged
-        planned.append(PlannedRow(row, action, contact, updates, changes, on_guest_list=on_list))
+        comparison = _compare(row, contact, parsed.columns, lossy)
+        planned.append(
+            PlannedRow(
+                row,
+                Action.update if comparison.updates else Action.unchanged,
+                contact,
+                comparison.updates,
+                comparison.changes,
+                comparison.kept,
+                on_guest_list=listed is not None and contact.id in listed,
+            )
+        )
     return planned
 
 
@@ -492,7 +682,9 @@ class ImportPlan:
     def to_add_to_guest_list(self) -> int:
         if self.event is None:
             return 0
-        return sum(1 for row in self.rows if row.action != Action.rejected and not row.on_guest_list)
+        return sum(
+            1 for row in self.rows if row.action != Action.rejected and not row.on_guest_list
+        )
 
     @property
     def has_work(self) -> bool:
@@ -503,19 +695,25 @@ async def _existing_contacts(emails: Iterable[str], *, session: AsyncSession) ->
     wanted = sorted(set(emails))
     found: dict[str, Contact] = {}
     for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        for contact in (await session.exec(select(Contact).where(col(Contact.email).in_(chunk)))).all():
+        chunk = wanted[start : start + 500]
+        for contact in (
+            await session.exec(select(Contact).where(col(Contact.email).in_(chunk)))
+        ).all():
             found[contact.email] = contact
     return found
 
 
-async def plan_import(data: bytes, *, session: AsyncSession, event: Event | None = None) -> ImportPlan:
+async def plan_import(
+    data: bytes, *, session: AsyncSession, event: Event | None = None
+) -> ImportPlan:
     """Reads the file and compares it with the address book (and the event's guest list)."""
     parsed = parse_contacts_csv(data)
     existing = await _existing_contacts((row.email for row in parsed.valid_rows), session=session)
     listed = None
     if event is not None:
-        listed = await listed_contact_ids(event, [c.id for c in existing.values() if c.id], session=session)
+        listed = await listed_contact_ids(
+            event, [c.id for c in existing.values() if c.id], session=session
+        )
     return ImportPlan(parsed, plan_rows(parsed, existing, listed), event)
 
 
@@ -533,7 +731,11 @@ class ImportResult:
 
 
 async def apply_import(
-    data: bytes, *, session: AsyncSession, default_language: str, event: Event | None = None,
+    data: bytes,
+    *,
+    session: AsyncSession,
+    default_language: str,
+    event: Event | None = None,
 ) -> ImportResult:
     """Reads and checks the file again and writes all of it, or nothing: the caller commits once.
     New people get `default_language` unless the file says otherwise. With an event, everyone
@@ -541,7 +743,9 @@ async def apply_import(
     if event is not None:
         ensure_open(event)
     plan = await plan_import(data, session=session, event=event)
-    wanted_tags = {tag for p in plan.rows if p.action in {Action.create, Action.update} for tag in p.row.tags}
+    wanted_tags = {
+        tag for p in plan.rows if p.action in {Action.create, Action.update} for tag in p.row.tags
+    }
     added = 0
     try:
         async with session.begin_nested():
@@ -551,9 +755,15 @@ async def apply_import(
                 row = planned.row
                 if planned.action == Action.create:
                     planned.contact = Contact(
-                        name=row.name, email=row.email, blog_url=row.blog_url, city=row.city,
-                        language=row.language or default_language, notes=row.notes,
-                        tags=[tags[name] for name in row.tags], created_at=now, updated_at=now,
+                        name=row.name,
+                        email=row.email,
+                        blog_url=row.blog_url,
+                        city=row.city,
+                        language=row.language or default_language,
+                        notes=row.notes,
+                        tags=[tags[name] for name in row.tags],
+                        created_at=now,
+                        updated_at=now,
                     )
                     session.add(planned.contact)
                 elif planned.action == Action.update and planned.contact is not None:
@@ -567,15 +777,26 @@ async def apply_import(
                     session.add(contact)
             await session.flush()
             if event is not None:
-                ids = [p.contact.id for p in plan.rows if p.contact is not None and p.contact.id is not None]
+                ids = [
+                    p.contact.id
+                    for p in plan.rows
+                    if p.contact is not None and p.contact.id is not None
+                ]
                 added = len(await add_contacts(event, ids, session=session))
     except IntegrityError:
-        raise ImportConflict(_(
-            "Someone changed the address book while this file was imported, so nothing was imported. "
-            "Please upload the file again.")) from None
+        raise ImportConflict(
+            _(
+                "Someone changed the address book while this file was imported, "
+                "so nothing was imported. Please upload the file again."
+            )
+        ) from None
     return ImportResult(
-        created=plan.created, updated=plan.updated, unchanged=plan.unchanged, rejected=plan.rejected,
-        added_to_guest_list=added, already_on_guest_list=plan.already_listed if event else 0,
+        created=plan.created,
+        updated=plan.updated,
+        unchanged=plan.unchanged,
+        rejected=plan.rejected,
+        added_to_guest_list=added,
+        already_on_guest_list=plan.already_listed if event else 0,
     )
 
 
@@ -592,19 +813,25 @@ def pack_upload(data: bytes, secret: bytes) -> str:
 def unpack_upload(token: str, secret: bytes) -> bytes:
     signature, _dot, payload = token.strip().partition(".")
     if not payload or not hmac.compare_digest(signature, _signature(payload, secret)):
-        raise CsvFileError(_("This preview cannot be confirmed any more. Please upload the file again."))
+        raise CsvFileError(
+            _("This preview cannot be confirmed any more. Please upload the file again.")
+        )
     try:
         decompressor = zlib.decompressobj()
         data = decompressor.decompress(base64.urlsafe_b64decode(payload), MAX_FILE_BYTES + 1)
     except (binascii.Error, ValueError, zlib.error):
-        raise CsvFileError(_("This preview cannot be confirmed any more. Please upload the file again.")) from None
+        raise CsvFileError(
+            _("This preview cannot be confirmed any more. Please upload the file again.")
+        ) from None
     return data
 
 
 def _signature(payload: str, secret: bytes) -> str:
-    return hmac.new(secret, b"contacts-csv-import:" + payload.encode("ascii", "replace"), hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret, b"contacts-csv-import:" + payload.encode("ascii", "replace"), hashlib.sha256
+    ).hexdigest()
 
 
 def split_for_form(token: str, size: int = 500_000) -> list[str]:
     """Pieces for several hidden fields: one form field may hold at most 1 MB."""
-    return [token[i:i + size] for i in range(0, len(token), size)] or [""]
+    return [token[i : i + size] for i in range(0, len(token), size)] or [""]

@@ -38,7 +38,9 @@ class Contact(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     anonymized_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
-    tags: list[Tag] = Relationship(link_model=ContactTag, sa_relationship_kwargs={"lazy": "selectin", "order_by": "Tag.name"})
+    tags: list[Tag] = Relationship(
+        link_model=ContactTag, sa_relationship_kwargs={"lazy": "selectin", "order_by": "Tag.name"}
+    )
 
     @property
     def is_anonymized(self) -> bool:

@@ -27,6 +27,7 @@ from meetups.events.models import Event
 from meetups.forms import form_data, form_file
 from meetups.htmx import redirect, render
 from meetups.i18n import gettext as _
+from meetups.i18n import ngettext
 from meetups.invitations import guest_list
 
 router = APIRouter()
@@ -36,7 +37,8 @@ def can_edit(organizer: Organizer | None) -> bool:
     return organizer is not None and organizer.role.allows(Role.organizer)
 
 
-def _page_number(value: str) -> int:
+def page_number(value: str) -> int:
+    """A page number from the query string; anything odd means the first page."""
     return int(value) if value.isascii() and value.isdigit() and len(value) < 7 else 1
 
 
@@ -48,14 +50,19 @@ def _list_url(query: str, tag: str, page: int = 1) -> str:
 
 
 def language_options() -> list[tuple[str, str]]:
-    return [(code, book.language_label(code)) for code in book.LANGUAGES]
+    return [(code, book.language_label(code)) for code in book.LANGUAGE_CODES]
 
 
 @router.get("/contacts")
 async def contact_list(
-    request: Request, session: SessionDep, organizer: Viewer, q: str = "", tag: str = "", page: str = "1",
+    request: Request,
+    session: SessionDep,
+    organizer: Viewer,
+    q: str = "",
+    tag: str = "",
+    page: str = "1",
 ) -> Response:
-    result = await book.search_contacts(session=session, query=q, tag=tag, page=_page_number(page))
+    result = await book.search_contacts(session=session, query=q, tag=tag, page=page_number(page))
     context = {
         "result": result,
         "tags": await book.tag_counts(session=session),
@@ -73,28 +80,44 @@ def _form_values(contact: Contact | None) -> dict[str, str]:
     if contact is None:
         return {"language": "de"}
     return {
-        "name": contact.name, "email": contact.email, "blog_url": contact.blog_url or "",
-        "city": contact.city or "", "language": contact.language, "tags": ", ".join(contact.tag_names),
+        "name": contact.name,
+        "email": contact.email,
+        "blog_url": contact.blog_url or "",
+        "city": contact.city or "",
+        "language": contact.language,
+        "tags": ", ".join(contact.tag_names),
         "notes": contact.notes or "",
     }
 
 
 async def _form_page(
-    request: Request, session: SessionDep, *, contact: Contact | None, values: dict[str, str],
-    errors: dict[str, str] | None = None, status_code: int = 200,
+    request: Request,
+    session: SessionDep,
+    *,
+    contact: Contact | None,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
     context = {
-        "contact": contact, "values": values, "errors": errors or {},
+        "contact": contact,
+        "values": values,
+        "errors": errors or {},
         "action": f"/contacts/{contact.id}/edit" if contact else "/contacts/new",
         "cancel_url": f"/contacts/{contact.id}" if contact else "/contacts",
-        "language_options": language_options(), "known_tags": [name for name, _count in await book.tag_counts(session=session)],
+        "language_options": language_options(),
+        "known_tags": [name for name, _count in await book.tag_counts(session=session)],
     }
     return render(request, "contacts/form.html", context, block="form", status_code=status_code)
 
 
 @router.get("/contacts/new")
-async def new_contact_form(request: Request, session: SessionDep, settings: SettingsDep, _editor: Editor) -> Response:
-    return await _form_page(request, session, contact=None, values={"language": settings.default_language})
+async def new_contact_form(
+    request: Request, session: SessionDep, settings: SettingsDep, _editor: Editor
+) -> Response:
+    return await _form_page(
+        request, session, contact=None, values={"language": settings.default_language}
+    )
 
 
 @router.post("/contacts/new")
@@ -103,22 +126,42 @@ async def create_contact(request: Request, session: SessionDep, _editor: Editor)
     try:
         contact = await book.create_contact(data, session=session)
     except ValidationFailed as error:
-        return await _form_page(request, session, contact=None, values=data, errors=error.errors, status_code=422)
+        return await _form_page(
+            request, session, contact=None, values=data, errors=error.errors, status_code=422
+        )
     await session.commit()
-    return redirect(request, f"/contacts/{contact.id}", flash=_("%(name)s is in the address book now.", name=contact.name))
+    return redirect(
+        request,
+        f"/contacts/{contact.id}",
+        flash=_("%(name)s is in the address book now.", name=contact.name),
+    )
 
 
 # The import comes before /contacts/{contact_id}, so that "import" is not taken for an id.
 
 
-def _import_context(
-    *, plan: ImportPlan | None = None, token: str = "", filename: str = "", error: str | None = None,
-    action: str, confirm_action: str, back_url: str, event: Event | None = None,
+def import_page_context(
+    *,
+    plan: ImportPlan | None = None,
+    token: str = "",
+    filename: str = "",
+    error: str | None = None,
+    action: str,
+    confirm_action: str,
+    back_url: str,
+    event: Event | None = None,
 ) -> dict[str, Any]:
     return {
-        "plan": plan, "payload_parts": split_for_form(token) if token else [], "filename": filename,
-        "error": error, "action": action, "confirm_action": confirm_action, "back_url": back_url,
-        "event": event, "max_megabytes": MAX_FILE_BYTES // (1024 * 1024), "language_label": book.language_label,
+        "plan": plan,
+        "payload_parts": split_for_form(token) if token else [],
+        "filename": filename,
+        "error": error,
+        "action": action,
+        "confirm_action": confirm_action,
+        "back_url": back_url,
+        "event": event,
+        "max_megabytes": MAX_FILE_BYTES // (1024 * 1024),
+        "language_label": book.language_label,
     }
 
 
@@ -140,51 +183,90 @@ async def read_confirmation(request: Request, secret: bytes) -> tuple[bytes, str
     form = await request.form()
     token = "".join(value for value in form.getlist("payload") if isinstance(value, str))
     filename = form.get("filename")
-    return unpack_upload(token, secret), clean_filename(filename if isinstance(filename, str) else "")
+    return unpack_upload(token, secret), clean_filename(
+        filename if isinstance(filename, str) else ""
+    )
 
 
 def import_summary(result: ImportResult) -> str:
     message = _(
-        "Import done: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, %(rejected)s rejected.",
-        created=result.created, updated=result.updated, unchanged=result.unchanged, rejected=result.rejected,
+        "Import done: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
+        "%(rejected)s rejected.",
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        rejected=result.rejected,
     )
     return message
 
 
 @router.get("/contacts/import")
 async def import_form(request: Request, _editor: Editor) -> Response:
-    context = _import_context(action="/contacts/import", confirm_action="/contacts/import/confirm", back_url="/contacts")
+    context = import_page_context(
+        action="/contacts/import", confirm_action="/contacts/import/confirm", back_url="/contacts"
+    )
     return render(request, "contacts/import.html", context, block="import")
 
 
 @router.post("/contacts/import")
-async def import_preview(request: Request, session: SessionDep, settings: SettingsDep, _editor: Editor) -> Response:
-    urls = {"action": "/contacts/import", "confirm_action": "/contacts/import/confirm", "back_url": "/contacts"}
+async def import_preview(
+    request: Request, session: SessionDep, settings: SettingsDep, _editor: Editor
+) -> Response:
+    urls = {
+        "action": "/contacts/import",
+        "confirm_action": "/contacts/import/confirm",
+        "back_url": "/contacts",
+    }
     try:
         data, filename = await read_upload(request)
         plan = await plan_import(data, session=session)
     except CsvFileError as error:
-        return render(request, "contacts/import.html", _import_context(error=error.message, **urls), block="import", status_code=422)
-    context = _import_context(plan=plan, token=pack_upload(data, settings.secret), filename=filename, **urls)
+        return render(
+            request,
+            "contacts/import.html",
+            import_page_context(error=error.message, **urls),
+            block="import",
+            status_code=422,
+        )
+    context = import_page_context(
+        plan=plan, token=pack_upload(data, settings.secret), filename=filename, **urls
+    )
     return render(request, "contacts/import.html", context, block="import")
 
 
 @router.post("/contacts/import/confirm")
-async def import_confirm(request: Request, session: SessionDep, settings: SettingsDep, _editor: Editor) -> Response:
-    urls = {"action": "/contacts/import", "confirm_action": "/contacts/import/confirm", "back_url": "/contacts"}
+async def import_confirm(
+    request: Request, session: SessionDep, settings: SettingsDep, _editor: Editor
+) -> Response:
+    urls = {
+        "action": "/contacts/import",
+        "confirm_action": "/contacts/import/confirm",
+        "back_url": "/contacts",
+    }
     try:
         data, _filename = await read_confirmation(request, settings.secret)
-        result = await apply_import(data, session=session, default_language=settings.default_language)
+        result = await apply_import(
+            data, session=session, default_language=settings.default_language
+        )
     except DomainError as error:
-        return render(request, "contacts/import.html", _import_context(error=error.message, **urls), block="import", status_code=422)
+        return render(
+            request,
+            "contacts/import.html",
+            import_page_context(error=error.message, **urls),
+            block="import",
+            status_code=422,
+        )
     await session.commit()
     return redirect(request, "/contacts", flash=import_summary(result))
 
 
 @router.get("/contacts/{contact_id}")
-async def contact_page(request: Request, contact_id: str, session: SessionDep, organizer: Viewer) -> Response:
+async def contact_page(
+    request: Request, contact_id: str, session: SessionDep, organizer: Viewer
+) -> Response:
     contact = await book.get_contact(contact_id, session=session)
     history = await book.contact_history(contact, session=session)
+    answered = await book.has_answered(contact, session=session)
     context = {
         "contact": contact,
         "history": history,
@@ -192,29 +274,57 @@ async def contact_page(request: Request, contact_id: str, session: SessionDep, o
         "language_label": book.language_label,
         "status_label": guest_list.status_label,
         "status_badge": guest_list.status_badge,
-        "open_events": await guest_list.open_events_without(contact, session=session) if not contact.is_anonymized else [],
-        "answered": await book.has_answered(contact, session=session),
-        "errors": {},
+        "open_events": await guest_list.open_events_without(contact, session=session)
+        if not contact.is_anonymized
+        else [],
+        "delete_question": _delete_question(contact, answered=answered, guest_lists=len(history)),
     }
-    return render(request, "contacts/detail.html", context, block="history")
+    return render(request, "contacts/detail.html", context)
+
+
+def _delete_question(contact: Contact, *, answered: bool, guest_lists: int) -> str:
+    if answered:
+        return _(
+            "%(name)s has answered an invitation. Their personal data will be removed; the entry "
+            "stays as “Deleted contact” for the events. Go ahead?",
+            name=contact.name,
+        )
+    if guest_lists:
+        return ngettext(
+            "Delete %(name)s? They will also be taken off %(num)s guest list.",
+            "Delete %(name)s? They will also be taken off %(num)s guest lists.",
+            guest_lists,
+            name=contact.name,
+        )
+    return _("Delete %(name)s from the address book?", name=contact.name)
 
 
 @router.get("/contacts/{contact_id}/edit")
-async def edit_contact_form(request: Request, contact_id: str, session: SessionDep, _editor: Editor) -> Response:
+async def edit_contact_form(
+    request: Request, contact_id: str, session: SessionDep, _editor: Editor
+) -> Response:
     contact = await book.get_contact(contact_id, session=session)
     if contact.is_anonymized:
-        return redirect(request, f"/contacts/{contact.id}", flash=_("This contact was deleted; it cannot be edited."))
+        return redirect(
+            request,
+            f"/contacts/{contact.id}",
+            flash=_("This contact was deleted; it cannot be edited."),
+        )
     return await _form_page(request, session, contact=contact, values=_form_values(contact))
 
 
 @router.post("/contacts/{contact_id}/edit")
-async def update_contact(request: Request, contact_id: str, session: SessionDep, _editor: Editor) -> Response:
+async def update_contact(
+    request: Request, contact_id: str, session: SessionDep, _editor: Editor
+) -> Response:
     contact = await book.get_contact(contact_id, session=session)
     data = await form_data(request)
     try:
         await book.update_contact(contact, data, session=session)
     except ValidationFailed as error:
-        return await _form_page(request, session, contact=contact, values=data, errors=error.errors, status_code=422)
+        return await _form_page(
+            request, session, contact=contact, values=data, errors=error.errors, status_code=422
+        )
     except DomainError as error:
         return redirect(request, f"/contacts/{contact.id}", flash=error.message)
     await session.commit()
@@ -222,7 +332,9 @@ async def update_contact(request: Request, contact_id: str, session: SessionDep,
 
 
 @router.post("/contacts/{contact_id}/delete")
-async def delete_contact(request: Request, contact_id: str, session: SessionDep, _editor: Editor) -> Response:
+async def delete_contact(
+    request: Request, contact_id: str, session: SessionDep, _editor: Editor
+) -> Response:
     contact = await book.get_contact(contact_id, session=session)
     name = contact.name
     try:
@@ -233,14 +345,17 @@ async def delete_contact(request: Request, contact_id: str, session: SessionDep,
     if removal == book.Removal.anonymized:
         message = _(
             "%(name)s has answered an invitation, so the entry stays for the event's numbers: "
-            "their name, e-mail address and everything else personal were removed.", name=name,
+            "their name, e-mail address and everything else personal were removed.",
+            name=name,
         )
         return redirect(request, f"/contacts/{contact.id}", flash=message)
     return redirect(request, "/contacts", flash=_("%(name)s was deleted.", name=name))
 
 
 @router.post("/contacts/{contact_id}/guest-lists")
-async def add_to_event(request: Request, contact_id: str, session: SessionDep, _editor: Editor) -> Response:
+async def add_to_event(
+    request: Request, contact_id: str, session: SessionDep, _editor: Editor
+) -> Response:
     """Puts this person on an event's guest list, from their page."""
     contact = await book.get_contact(contact_id, session=session)
     data = await form_data(request)
@@ -251,7 +366,15 @@ async def add_to_event(request: Request, contact_id: str, session: SessionDep, _
         return redirect(request, f"/contacts/{contact.id}", flash=error.message)
     await session.commit()
     if result.added:
-        message = _("%(name)s is on the guest list of “%(event)s” now.", name=contact.name, event=event.title)
+        message = _(
+            "%(name)s is on the guest list of “%(event)s” now.",
+            name=contact.name,
+            event=event.title,
+        )
     else:
-        message = _("%(name)s was on the guest list of “%(event)s” already.", name=contact.name, event=event.title)
+        message = _(
+            "%(name)s was on the guest list of “%(event)s” already.",
+            name=contact.name,
+            event=event.title,
+        )
     return redirect(request, f"/contacts/{contact.id}", flash=message)

@@ -25,18 +25,20 @@ SLUG_ATTEMPTS = 5
 
 
 async def _insert_with_unique_slug(event: Event, *, session: AsyncSession) -> Event:
-    for attempt in range(SLUG_ATTEMPTS):
+    attempts = 0
+    while True:
+        attempts += 1
         event.slug = await unique_slug(event.title, session=session)
         try:
+            # A savepoint, so that a collision undoes only this insert, not the whole action.
             async with session.begin_nested():
                 session.add(event)
                 await session.flush()
         except IntegrityError:
-            if attempt == SLUG_ATTEMPTS - 1:
+            if attempts >= SLUG_ATTEMPTS:
                 raise
-            continue
-        return event
-    raise AssertionError("unreachable")  # pragma: no cover
+        else:
+            return event
 
 
 async def create_event(

@@ -1,10 +1,9 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from meetups.db import UTCDateTime, utcnow
+from meetups.db import UTCDateTime, str_enum, utcnow
 
 
 class EventStatus(StrEnum):
@@ -41,8 +40,15 @@ class Event(SQLModel, table=True):
     plus_ones_allowed: bool = False
     rsvp_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
     language: str = Field(default="de", max_length=5)
-    status: EventStatus = Field(default=EventStatus.draft, sa_type=String(20), index=True)
+    status: EventStatus = Field(
+        default=EventStatus.draft, sa_type=str_enum(EventStatus), index=True
+    )
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Accepted guests plus their plus-ones; raised only by a conditional UPDATE that checks the
+    # capacity in the same statement (meetups.invitations), so it can never go past it.
+    seats_taken: int = Field(default=0, ge=0)
+    reminder_days_before_deadline: int = Field(default=3, ge=0)
+    invitation_intro: str = Field(default="", max_length=5000)
     contact_name: str = Field(default="", max_length=200)
     contact_email: str = Field(default="", max_length=254)
 

@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from meetups.accounts.models import Organizer
 from meetups.deps import CurrentOrganizer, Editor, SessionDep, SettingsDep
@@ -31,7 +32,7 @@ from meetups.i18n import gettext as _
 router = APIRouter()
 
 
-async def _counts(event: Event, *, session: SessionDep) -> GuestCounts:
+async def _counts(event: Event, *, session: AsyncSession) -> GuestCounts:
     return (
         (await guest_counts([event.id], session=session))[event.id] if event.id else GuestCounts()
     )
@@ -135,17 +136,18 @@ async def event_overview(
     return render(request, "events/overview.html", context, block="tab")
 
 
+def _not_editable(request: Request, event: Event) -> Response:
+    message = _("This event is archived. Take it out of the archive to change it.")
+    return redirect(request, _event_url(event), flash=message)
+
+
 @router.get("/events/{slug}/edit")
 async def edit_event_form(
     request: Request, slug: str, session: SessionDep, organizer: Editor
 ) -> Response:
     event = await get_event_by_slug(slug, session=session)
     if not event.can_edit():
-        return redirect(
-            request,
-            _event_url(event),
-            flash=_("This event is archived. Take it out of the archive to change it."),
-        )
+        return _not_editable(request, event)
     return render(
         request, "events/form.html", _form_context(form_values(event), {}, event), block="form"
     )
@@ -156,6 +158,8 @@ async def edit_event(
     request: Request, slug: str, session: SessionDep, settings: SettingsDep, organizer: Editor
 ) -> Response:
     event = await get_event_by_slug(slug, session=session)
+    if not event.can_edit():
+        return _not_editable(request, event)
     data = await form_data(request)
     try:
         await manage.update_event(event, _parse(data, organizer, settings), session=session)

@@ -14,18 +14,9 @@ from meetups.contacts.models import Contact
 from meetups.errors import DomainError, NotFound
 from meetups.events.models import Event, EventStatus
 from meetups.i18n import gettext as _
-from meetups.i18n import lazy
 from meetups.invitations.models import Invitee, InviteeStatus
 from meetups.validation import normalize_email
 
-STATUS_LABELS: dict[InviteeStatus, str] = {
-    InviteeStatus.not_invited: lazy("Not invited yet"),
-    InviteeStatus.invited: lazy("Invited"),
-    InviteeStatus.accepted: lazy("Accepted"),
-    InviteeStatus.maybe: lazy("Maybe"),
-    InviteeStatus.declined: lazy("Declined"),
-    InviteeStatus.waitlisted: lazy("Waitlisted"),
-}
 STATUS_BADGES: dict[InviteeStatus, str] = {
     InviteeStatus.not_invited: "",
     InviteeStatus.invited: "info",
@@ -38,10 +29,16 @@ PAGE_SIZE = 100
 
 
 def status_label(status: InviteeStatus | str) -> str:
-    try:
-        return _(STATUS_LABELS[InviteeStatus(status)])
-    except ValueError:
-        return str(status)
+    labels = {
+        InviteeStatus.not_invited: _("Not invited yet"),
+        InviteeStatus.invited: _("Invited"),
+        InviteeStatus.accepted: _("Accepted"),
+        InviteeStatus.maybe: _("Maybe"),
+        InviteeStatus.declined: _("Declined"),
+        InviteeStatus.waitlisted: _("Waitlisted"),
+    }
+    known = parse_status(str(status))
+    return labels[known] if known is not None else str(status)
 
 
 def status_badge(status: InviteeStatus | str) -> str:
@@ -65,24 +62,32 @@ def is_closed(event: Event) -> bool:
 def ensure_open(event: Event) -> None:
     """Cancelled and archived events keep their guest list as it was."""
     if event.status == EventStatus.cancelled:
-        raise DomainError(_("This event is cancelled, so its guest list cannot be changed any more."))
+        raise DomainError(
+            _("This event is cancelled, so its guest list cannot be changed any more.")
+        )
     if event.archived_at is not None:
-        raise DomainError(_("This event is archived, so its guest list cannot be changed any more."))
+        raise DomainError(
+            _("This event is archived, so its guest list cannot be changed any more.")
+        )
 
 
-async def listed_contact_ids(event: Event, contact_ids: Iterable[int], *, session: AsyncSession) -> set[int]:
+async def listed_contact_ids(
+    event: Event, contact_ids: Iterable[int], *, session: AsyncSession
+) -> set[int]:
     """Which of these contacts are on the event's guest list already."""
     wanted = sorted(set(contact_ids))
     found: set[int] = set()
     for start in range(0, len(wanted), 500):
         query = select(Invitee.contact_id).where(
-            Invitee.event_id == event.id, col(Invitee.contact_id).in_(wanted[start:start + 500])
+            Invitee.event_id == event.id, col(Invitee.contact_id).in_(wanted[start : start + 500])
         )
         found.update((await session.exec(query)).all())
     return found
 
 
-async def add_contacts(event: Event, contact_ids: Iterable[int], *, session: AsyncSession) -> list[int]:
+async def add_contacts(
+    event: Event, contact_ids: Iterable[int], *, session: AsyncSession
+) -> list[int]:
     """Puts these contacts on the guest list; those already on it stay as they are. Returns the
     ids newly added. The caller has checked that the contacts exist and the event is open."""
     wanted = list(dict.fromkeys(contact_ids))
@@ -93,7 +98,9 @@ async def add_contacts(event: Event, contact_ids: Iterable[int], *, session: Asy
         async with session.begin_nested():
             await session.flush()
     except IntegrityError:
-        raise DomainError(_("Someone changed this guest list at the same moment. Please try again.")) from None
+        raise DomainError(
+            _("Someone changed this guest list at the same moment. Please try again.")
+        ) from None
     return new_ids
 
 
@@ -105,15 +112,21 @@ class AddResult:
 
 async def _add(event: Event, contacts: list[Contact], *, session: AsyncSession) -> AddResult:
     ensure_open(event)
-    people = [contact for contact in contacts if not contact.is_anonymized and contact.id is not None]
-    added = set(await add_contacts(event, [contact.id for contact in people if contact.id], session=session))
+    people = [
+        contact for contact in contacts if not contact.is_anonymized and contact.id is not None
+    ]
+    added = set(
+        await add_contacts(event, [contact.id for contact in people if contact.id], session=session)
+    )
     return AddResult(
         added=[contact for contact in people if contact.id in added],
         already=[contact for contact in people if contact.id not in added],
     )
 
 
-async def add_guests(event: Event, contact_ids: Iterable[str], *, session: AsyncSession) -> AddResult:
+async def add_guests(
+    event: Event, contact_ids: Iterable[str], *, session: AsyncSession
+) -> AddResult:
     """Adds the people picked in the address book (ids as submitted; unknown ones are ignored)."""
     ensure_open(event)
     ids = sorted({number for value in contact_ids if (number := book.parse_id(value))})[:5000]
@@ -121,7 +134,7 @@ async def add_guests(event: Event, contact_ids: Iterable[str], *, session: Async
         raise DomainError(_("Please pick at least one person."))
     contacts: list[Contact] = []
     for start in range(0, len(ids), 500):
-        query = select(Contact).where(col(Contact.id).in_(ids[start:start + 500]))
+        query = select(Contact).where(col(Contact.id).in_(ids[start : start + 500]))
         contacts.extend((await session.exec(query)).all())
     if not any(not contact.is_anonymized for contact in contacts):
         raise DomainError(_("These people are no longer in the address book."))
@@ -135,12 +148,15 @@ async def add_tag(event: Event, tag: str, *, session: AsyncSession) -> AddResult
     if not name:
         raise DomainError(_("Please choose a tag."), field="tag")
     query = (
-        select(Contact).where(col(Contact.anonymized_at).is_(None), book.has_tag(name))
+        select(Contact)
+        .where(col(Contact.anonymized_at).is_(None), book.has_tag(name))
         .order_by(col(Contact.search_key))
     )
     contacts = list((await session.exec(query)).all())
     if not contacts:
-        raise DomainError(_("Nobody in the address book has the tag “%(tag)s”.", tag=name[:50]), field="tag")
+        raise DomainError(
+            _("Nobody in the address book has the tag “%(tag)s”.", tag=name[:50]), field="tag"
+        )
     return await _add(event, contacts, session=session)
 
 
@@ -151,7 +167,9 @@ class NewGuest:
     added: bool  # newly on the guest list, not on it already
 
 
-async def add_new_guest(event: Event, data: Mapping[str, str], *, session: AsyncSession) -> NewGuest:
+async def add_new_guest(
+    event: Event, data: Mapping[str, str], *, session: AsyncSession
+) -> NewGuest:
     """Adds a person typed in on the guest list page. Someone already in the address book (same
     e-mail address) is reused as they are, so a typo in the name cannot overwrite their entry."""
     ensure_open(event)
@@ -179,8 +197,12 @@ async def remove_guest(event: Event, invitee_id: object, *, session: AsyncSessio
     if contact is None:
         raise NotFound(_("This person is not on the guest list (any more)."))
     if invitee.responded_at is not None:
-        raise DomainError(_("%(name)s has already answered the invitation, so they stay on the list.",
-                            name=contact.name))
+        raise DomainError(
+            _(
+                "%(name)s has already answered the invitation, so they stay on the list.",
+                name=contact.name,
+            )
+        )
     await session.delete(invitee)
     await session.flush()
     return contact
@@ -213,12 +235,18 @@ class GuestPage:
 
 
 async def list_guests(
-    event: Event, *, session: AsyncSession, status: InviteeStatus | None = None, query: str = "",
-    page: int = 1, page_size: int = PAGE_SIZE,
+    event: Event,
+    *,
+    session: AsyncSession,
+    status: InviteeStatus | None = None,
+    query: str = "",
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
 ) -> GuestPage:
     """The guest list, by name, optionally only one status and people matching `query`."""
     statement = (
-        select(Invitee, Contact).join(Contact, col(Contact.id) == Invitee.contact_id)
+        select(Invitee, Contact)
+        .join(Contact, col(Contact.id) == Invitee.contact_id)
         .where(Invitee.event_id == event.id, *book.contains_words(query))
     )
     if status is not None:
@@ -227,14 +255,22 @@ async def list_guests(
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
     rows = await session.exec(
-        statement.order_by(col(Contact.search_key), col(Invitee.id)).offset((page - 1) * page_size).limit(page_size)
+        statement.order_by(col(Contact.search_key), col(Invitee.id))
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     )
-    return GuestPage([Guest(invitee, contact) for invitee, contact in rows.all()], total, page, page_size)
+    return GuestPage(
+        [Guest(invitee, contact) for invitee, contact in rows.all()], total, page, page_size
+    )
 
 
 async def status_counts(event: Event, *, session: AsyncSession) -> dict[InviteeStatus, int]:
     """How many guests stand where, every status present (zero when nobody does)."""
-    query = select(Invitee.status, func.count()).where(Invitee.event_id == event.id).group_by(col(Invitee.status))
+    query = (
+        select(Invitee.status, func.count())
+        .where(Invitee.event_id == event.id)
+        .group_by(col(Invitee.status))
+    )
     counts = dict.fromkeys(InviteeStatus, 0)
     for status, count in (await session.exec(query)).all():
         if (known := parse_status(status)) is not None:
@@ -246,9 +282,14 @@ async def open_events_without(contact: Contact, *, session: AsyncSession) -> lis
     """Events this person could still be added to: not cancelled, not archived, not on yet."""
     on_list = select(Invitee.event_id).where(Invitee.contact_id == contact.id)
     query = (
-        select(Event).where(
-            Event.status != EventStatus.cancelled, col(Event.archived_at).is_(None), col(Event.id).not_in(on_list)
-        ).order_by(col(Event.starts_at).desc()).limit(100)
+        select(Event)
+        .where(
+            Event.status != EventStatus.cancelled,
+            col(Event.archived_at).is_(None),
+            col(Event.id).not_in(on_list),
+        )
+        .order_by(col(Event.starts_at).desc())
+        .limit(100)
     )
     return list((await session.exec(query)).all())
 

@@ -50,9 +50,18 @@ async def sessions_of(database: Database, organizer: Organizer) -> list[LoginSes
         return list((await session.exec(query)).all())
 
 
+def plant_cookie(browser: Browser, name: str, value: str) -> None:
+    """Puts a cookie into the browser as if our site had set it (cookie jars add ".local" to
+    host names without a dot)."""
+    host = browser.base_url.host
+    browser.cookies.set(name, value, domain=host if "." in host else f"{host}.local")
+
+
 def set_cookie_headers(response: Any, name: str) -> list[str]:
     """The Set-Cookie headers of a response for one cookie, with their attributes."""
-    return [value for value in response.headers.get_list("set-cookie") if value.startswith(f"{name}=")]
+    return [
+        value for value in response.headers.get_list("set-cookie") if value.startswith(f"{name}=")
+    ]
 
 
 # Values a hostile or careless client may send in any text field.
@@ -61,9 +70,9 @@ HOSTILE_VALUES = [
     " \t\n ",
     "x" * 100_001,
     "<script>alert(1)</script>",
-    "\"><img src=x onerror=alert(1)>",
+    '"><img src=x onerror=alert(1)>',
     "Robert'); DROP TABLE organizer;--",
-    "=HYPERLINK(\"http://evil.example\")",
+    '=HYPERLINK("http://evil.example")',
     "\u202eevil\u202c",
     "a\u0000b",
     "💥" * 300,

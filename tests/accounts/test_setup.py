@@ -36,7 +36,9 @@ async def test_setup_page_asks_for_the_first_administrator(browser: Browser) -> 
         assert f'name="{name}"' in response.text
 
 
-async def test_setup_creates_a_signed_in_administrator(browser: Browser, database: Database) -> None:
+async def test_setup_creates_a_signed_in_administrator(
+    browser: Browser, database: Database
+) -> None:
     response = await browser.submit("/setup", GOOD)
     assert response.status_code == 303
     assert response.headers["location"] == "/events"
@@ -157,14 +159,26 @@ async def test_setup_never_fails_on_hostile_input(browser: Browser, value: str) 
         assert response.status_code == 422, (field, value[:20])
 
 
-async def test_setup_survives_missing_and_repeated_fields(browser: Browser, database: Database) -> None:
+async def test_setup_survives_missing_and_repeated_fields(
+    browser: Browser, database: Database
+) -> None:
     assert (await browser.submit("/setup", {})).status_code == 422
-    repeated = [("name", "Ada"), ("name", "Bob"), ("email", "ada@example.com"), ("email", "x"),
-                ("password", GOOD["password"]), ("password_repeat", GOOD["password"]),
-                ("csrf_token", await browser.csrf_token())]
+    repeated = [
+        ("name", "Ada"),
+        ("name", "Bob"),
+        ("email", "ada@example.com"),
+        ("email", "x"),
+        ("password", GOOD["password"]),
+        ("password_repeat", GOOD["password"]),
+        ("csrf_token", await browser.csrf_token()),
+    ]
     response = await browser.post(
-        "/setup", content=urlencode(repeated),
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"},
+        "/setup",
+        content=urlencode(repeated),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Sec-Fetch-Site": "same-origin",
+        },
     )
     assert response.status_code == 303
     admin = await organizer_by_email(database, "ada@example.com")

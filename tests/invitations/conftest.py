@@ -1,0 +1,20 @@
+"""Fixtures of the guest list's tests: signed-in editors and viewers."""
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Browser, sign_in_as
+
+
+@pytest.fixture
+async def editor(browser: Browser, session: Any) -> Browser:
+    """A browser signed in with the organizer role (may change things, is no admin)."""
+    await sign_in_as(browser, session, "organizer")
+    return browser
+
+
+@pytest.fixture
+async def viewer(browser: Browser, session: Any) -> Browser:
+    await sign_in_as(browser, session, "viewer")
+    return browser
