@@ -23,7 +23,8 @@ async def form_data(request: Request) -> dict[str, str]:
 
 async def form_list(request: Request, key: str) -> list[str]:
     form = await request.form()
-    return [without_nul(value[:MAX_FIELD_LENGTH]) for value in form.getlist(key) if isinstance(value, str)]
+    values = form.getlist(key)
+    return [without_nul(value[:MAX_FIELD_LENGTH]) for value in values if isinstance(value, str)]
 
 
 async def form_file(request: Request, key: str) -> UploadFile | None:

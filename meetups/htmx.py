@@ -1,9 +1,9 @@
 """Rendering pages and their htmx fragments from one template, and the responses htmx expects."""
 
 import json
-from urllib.parse import quote, unquote
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -21,7 +21,9 @@ def _request_context(request: Request) -> dict[str, Any]:
     token = getattr(request.state, "csrf_token", "")
     return {
         "csrf_token": token,
-        "csrf_input": Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token),
+        "csrf_input": Markup('<input type="hidden" name="{}" value="{}">').format(
+            CSRF_FIELD, token
+        ),
         "hx_headers": json.dumps({"X-CSRF-Token": token}),
         "current_language": i18n.current_locale(),
         "languages": i18n.LANGUAGES,
@@ -48,7 +50,11 @@ _env.filters.update(
     number=i18n.format_number,
     money=i18n.format_money,
 )
-_env.globals.update(role_label=role_label, event_span=i18n.format_event_span, zone_abbreviation=i18n.zone_abbreviation)
+_env.globals.update(
+    role_label=role_label,
+    event_span=i18n.format_event_span,
+    zone_abbreviation=i18n.zone_abbreviation,
+)
 # A block rendered on its own (an htmx fragment) does not see the imports at the top of its
 # template, so the shared form macros are globals too; `{% from "_macros.html" import ... %}`
 # at the top of a template still works for whole pages.
@@ -103,5 +109,7 @@ def redirect(request: Request, url: str, *, flash: str | None = None) -> Respons
     else:
         response = RedirectResponse(url, status_code=303, headers={"Vary": "HX-Request"})
     if flash:
-        response.set_cookie(FLASH_COOKIE, quote(flash[:300]), httponly=True, samesite="lax", path="/")
+        response.set_cookie(
+            FLASH_COOKIE, quote(flash[:300]), httponly=True, samesite="lax", path="/"
+        )
     return response

@@ -101,7 +101,9 @@ def format_datetime(moment: datetime | None, zone: str | tzinfo, style: str = "m
     return babel_dates.format_datetime(_in_zone(moment, zone), style, locale=_locale())
 
 
-def format_date(moment: datetime | date | None, zone: str | tzinfo | None = None, style: str = "medium") -> str:
+def format_date(
+    moment: datetime | date | None, zone: str | tzinfo | None = None, style: str = "medium"
+) -> str:
     if moment is None:
         return ""
     if isinstance(moment, datetime) and zone is not None:
@@ -131,9 +133,11 @@ def format_event_span(starts_at: datetime, ends_at: datetime, zone: str) -> str:
         day = babel_dates.format_date(start, "full", locale=locale)
         hours = babel_dates.format_interval(start.time(), end.time(), "Hm", locale=locale)
         return f"{day}, {hours} {abbreviation}"
-    first = f"{babel_dates.format_date(start, 'medium', locale=locale)}, {babel_dates.format_time(start, 'short', locale=locale)}"
-    last = f"{babel_dates.format_date(end, 'medium', locale=locale)}, {babel_dates.format_time(end, 'short', locale=locale)}"
-    return f"{first} – {last} {abbreviation}"
+    def moment(value: datetime) -> str:
+        day = babel_dates.format_date(value, "medium", locale=locale)
+        return f"{day}, {babel_dates.format_time(value, 'short', locale=locale)}"
+
+    return f"{moment(start)} – {moment(end)} {abbreviation}"
 
 
 def format_zone(zone: str, when: datetime) -> str:

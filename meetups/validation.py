@@ -15,8 +15,10 @@ def clean_text(value: str | None, *, max_length: int, multiline: bool = False) -
     text = unicodedata.normalize("NFC", value or "").strip()
     allowed = {"\n", "\t"} if multiline else set()
     text = "".join(
-        ch for ch in text
-        if ch in allowed or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co", "Cn"}
+        ch
+        for ch in text
+        if ch in allowed
+        or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co", "Cn"}
         or ch in {"\u200d"}  # zero-width joiner keeps emoji sequences intact
     )
     if multiline:
@@ -54,6 +56,11 @@ def clean_url(value: str | None) -> str | None:
     if "://" not in text and "." in text.split("/")[0] and " " not in text:
         text = "https://" + text
     parts = urlsplit(text)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or " " in text or "." not in parts.netloc:
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.netloc
+        or " " in text
+        or "." not in parts.netloc
+    ):
         raise ValueError(_("Please enter a web address starting with https://."))
     return text

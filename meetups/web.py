@@ -1,6 +1,7 @@
 """The app factory: middleware, error pages, static files, and every area's routes."""
 
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import quote
@@ -27,8 +28,11 @@ log = logging.getLogger("meetups.web")
 
 # The largest request body we read (CSV imports, receipts); larger ones get a friendly 413.
 MAX_REQUEST_BYTES = 20 * 1024 * 1024
-# Requests that authenticate by other means than a browser session (none yet).
-CSRF_EXEMPT_PREFIXES: tuple[str, ...] = ()
+# Requests that authenticate by other means than a browser session: one-click unsubscribe
+# (RFC 8058) arrives as a POST from the mail provider, without cookies; its link is the proof.
+CSRF_EXEMPT_PREFIXES: tuple[str, ...] = ("/unsubscribe/",)
+# Paths that carry a personal secret: never written to the log as they are.
+_SECRET_PATH = re.compile(r"^/(i|unsubscribe)/[^/]+")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -84,14 +88,21 @@ def _include_routes(app: FastAPI) -> None:
     from meetups.accounts.routes import router as accounts_router
     from meetups.contacts.routes import router as contacts_router
     from meetups.events.routes import router as events_router
+    from meetups.invitations.public_routes import router as invitee_router
     from meetups.invitations.routes import router as invitations_router
     from meetups.mail.routes import router as mail_router
 
     app.include_router(accounts_router)
     app.include_router(events_router)
     app.include_router(invitations_router)
+    app.include_router(invitee_router)
     app.include_router(contacts_router)
     app.include_router(mail_router)
+
+
+def loggable_path(request: Request) -> str:
+    """The request's path with any personal link blanked out."""
+    return _SECRET_PATH.sub(r"/\1/…", request.url.path)
 
 
 class RequestSizeLimit:
@@ -155,7 +166,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         except Exception:
             # Answered here rather than by Starlette's last-resort handler, so that even this page
             # carries the security headers below (and the exception is not raised a second time).
-            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            log.exception("unhandled error on %s %s", request.method, loggable_path(request))
             response = _unexpected_error_page(request)
 
         if fresh_secret:
@@ -295,5 +306,5 @@ def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         # Only errors outside the per-request middleware get here (that one answers the rest).
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, loggable_path(request))
         return _unexpected_error_page(request)

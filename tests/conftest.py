@@ -48,7 +48,7 @@ async def _pg_execute(*statements: str) -> None:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated once; every test gets a copy (the migrations are tested on the way)."""
+    """A SQLite file migrated once; every test gets a copy (which exercises the migrations)."""
     path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade(f"sqlite+aiosqlite:///{path}")
     return path
@@ -119,8 +119,13 @@ class Browser(httpx.AsyncClient):
         return token_for(self.cookies[CSRF_COOKIE], self.secret)
 
     async def submit(
-        self, url: str, data: dict[str, Any] | list[tuple[str, str]] | None = None, *, htmx: bool = False,
-        files: Any = None, headers: dict[str, str] | None = None,
+        self,
+        url: str,
+        data: dict[str, Any] | list[tuple[str, str]] | None = None,
+        *,
+        htmx: bool = False,
+        files: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """POST a form as our page would; `data` may repeat keys as a list of pairs."""
         token = await self.csrf_token()
@@ -157,7 +162,9 @@ async def browser(app: Any, settings: Settings) -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def admin(session: Any) -> Any:
-    organizer = await factories.make_organizer(session, email="admin@example.com", name="Ada Admin", role="admin")
+    organizer = await factories.make_organizer(
+        session, email="admin@example.com", name="Ada Admin", role="admin"
+    )
     await session.commit()
     return organizer
 
@@ -170,7 +177,9 @@ async def signed_in(browser: Browser, admin: Any) -> Browser:
 
 
 async def sign_in_as(browser: Browser, session: Any, role: str) -> Any:
-    organizer = await factories.make_organizer(session, email=f"{role}@example.com", name=f"{role.title()} Person", role=role)
+    organizer = await factories.make_organizer(
+        session, email=f"{role}@example.com", name=f"{role.title()} Person", role=role
+    )
     await session.commit()
     await browser.sign_in(organizer.email)
     return organizer

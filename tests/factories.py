@@ -13,15 +13,26 @@ PASSWORD = "correct horse battery"
 _PASSWORD_HASH = hash_password(PASSWORD)
 
 
-async def make_organizer(session: Any, *, email: str = "org@example.com", name: str = "Olga Organizer", role: str = "organizer", active: bool = True) -> Organizer:
-    organizer = Organizer(email=email, name=name, role=Role(role), password_hash=_PASSWORD_HASH, is_active=active)
+async def make_organizer(
+    session: Any,
+    *,
+    email: str = "org@example.com",
+    name: str = "Olga Organizer",
+    role: str = "organizer",
+    active: bool = True,
+) -> Organizer:
+    organizer = Organizer(
+        email=email, name=name, role=Role(role), password_hash=_PASSWORD_HASH, is_active=active
+    )
     session.add(organizer)
     await session.flush()
     return organizer
 
 
 async def make_event(session: Any, **fields: Any) -> Event:
-    starts_at = fields.pop("starts_at", datetime.now(UTC).replace(microsecond=0) + timedelta(days=28))
+    starts_at = fields.pop(
+        "starts_at", datetime.now(UTC).replace(microsecond=0) + timedelta(days=28)
+    )
     values: dict[str, Any] = {
         "slug": "bloggertreffen-montabaur",
         "title": "Bloggertreffen Montabaur",
@@ -42,7 +53,12 @@ async def make_event(session: Any, **fields: Any) -> Event:
 
 
 async def make_contact(session: Any, **fields: Any) -> Contact:
-    values: dict[str, Any] = {"name": "Anna Müller", "email": "anna.mueller@example.com", "language": "de", **fields}
+    values: dict[str, Any] = {
+        "name": "Anna Müller",
+        "email": "anna.mueller@example.com",
+        "language": "de",
+        **fields,
+    }
     contact = Contact(**values)
     session.add(contact)
     await session.flush()

@@ -35,12 +35,22 @@ async def test_demo_seeds_two_events_and_the_guest_list_once(settings, session) 
 
     assert await _count(session, Contact) == VALID_BLOGGERS
     assert await _count(session, Invitee, Invitee.event_id == upcoming.id) == VALID_BLOGGERS
-    assert await _count(session, Invitee, Invitee.event_id == upcoming.id, Invitee.status != InviteeStatus.not_invited) == 0
+    assert (
+        await _count(
+            session,
+            Invitee,
+            Invitee.event_id == upcoming.id,
+            Invitee.status != InviteeStatus.not_invited,
+        )
+        == 0
+    )
     assert await _count(session, Invitee, Invitee.event_id == past.id) > 0
     assert "40 bloggers added" in "\n".join(first)
     assert "0 bloggers added" in "\n".join(second)
 
     password = next(line for line in second if "password:" in line).split()[1]
     policy = ThrottlePolicy(5, timedelta(minutes=15))
-    organizer = await authenticate(DEMO_EMAIL, password, client="test", session=session, policy=policy)
+    organizer = await authenticate(
+        DEMO_EMAIL, password, client="test", session=session, policy=policy
+    )
     assert organizer.role.value == "admin"

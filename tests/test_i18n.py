@@ -1,4 +1,4 @@
-"""Every visible string is translatable and translated into German; formatting follows the locale."""
+"""Every visible string is translatable and translated into German; formats follow the locale."""
 
 from datetime import UTC, datetime
 
@@ -29,8 +29,11 @@ def test_every_string_in_the_code_has_a_german_translation() -> None:
     with CATALOG.open("rb") as handle:
         catalog = read_po(handle)
     missing = sorted(
-        message for message in _source_messages()
-        if not (entry := catalog.get(message)) or not entry.string or entry.fuzzy
+        message
+        for message in _source_messages()
+        if not (entry := catalog.get(message))
+        or not entry.string
+        or entry.fuzzy
         or (isinstance(entry.string, tuple) and not all(entry.string))
     )
     assert missing == [], "run `make messages` and translate these:\n" + "\n".join(missing)
@@ -47,7 +50,11 @@ def test_german_is_used_when_chosen() -> None:
     with i18n.use_locale("de"):
         assert i18n.gettext("Sign in") == "Anmelden"
         assert i18n.format_money(123456, "EUR") == "1.234,56\xa0€"
-        span = i18n.format_event_span(datetime(2026, 12, 19, 13, tzinfo=UTC), datetime(2026, 12, 19, 17, tzinfo=UTC), "Europe/Berlin")
+        span = i18n.format_event_span(
+            datetime(2026, 12, 19, 13, tzinfo=UTC),
+            datetime(2026, 12, 19, 17, tzinfo=UTC),
+            "Europe/Berlin",
+        )
         assert span.startswith("Samstag, 19. Dezember 2026, 14:00")
     with i18n.use_locale("en"):
         assert i18n.gettext("Sign in") == "Sign in"

@@ -67,7 +67,9 @@ def _local(day: datetime, hour: int) -> datetime:
 async def _ensure_demo_organizer(password: str, *, session: AsyncSession) -> Organizer:
     organizer = (await session.exec(select(Organizer).where(Organizer.email == DEMO_EMAIL))).first()
     if organizer is None:
-        organizer = Organizer(email=DEMO_EMAIL, name="Demo Organizer", role=Role.admin, password_hash="")
+        organizer = Organizer(
+            email=DEMO_EMAIL, name="Demo Organizer", role=Role.admin, password_hash=""
+        )
     organizer.password_hash = hash_password(password)
     organizer.is_active = True
     session.add(organizer)
@@ -75,7 +77,9 @@ async def _ensure_demo_organizer(password: str, *, session: AsyncSession) -> Org
     return organizer
 
 
-async def _ensure_event(spec: DemoEvent, organizer: Organizer, *, session: AsyncSession) -> tuple[Event, bool]:
+async def _ensure_event(
+    spec: DemoEvent, organizer: Organizer, *, session: AsyncSession
+) -> tuple[Event, bool]:
     existing = (await session.exec(select(Event).where(Event.slug == spec.slug))).first()
     if existing is not None:
         return existing, False
@@ -83,22 +87,39 @@ async def _ensure_event(spec: DemoEvent, organizer: Organizer, *, session: Async
     day = today + timedelta(days=spec.days_from_today)
     starts_at, ends_at = _local(day, 14), _local(day, 18)
     event = Event(
-        slug=spec.slug, title=spec.title, description=spec.description,
-        venue="Firmenzentrale, Raum Westerwald", address="Am Bahnhof 1, 56410 Montabaur",
-        timezone=ZONE, starts_at=starts_at, ends_at=ends_at, capacity=spec.capacity,
-        plus_ones_allowed=True, rsvp_deadline=starts_at - timedelta(days=7), language="de",
-        status=EventStatus.published, contact_name=organizer.name, contact_email=organizer.email,
-        travel_enabled=True, travel_cap_cents=15_000, travel_mileage_rate_cents=30,
+        slug=spec.slug,
+        title=spec.title,
+        description=spec.description,
+        venue="Firmenzentrale, Raum Westerwald",
+        address="Am Bahnhof 1, 56410 Montabaur",
+        timezone=ZONE,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=spec.capacity,
+        plus_ones_allowed=True,
+        rsvp_deadline=starts_at - timedelta(days=7),
+        language="de",
+        status=EventStatus.published,
+        contact_name=organizer.name,
+        contact_email=organizer.email,
+        travel_enabled=True,
+        travel_cap_cents=15_000,
+        travel_mileage_rate_cents=30,
         travel_claim_deadline=ends_at + timedelta(days=30),
-        feedback_enabled=True, feedback_closes_at=ends_at + timedelta(days=14),
-        created_by_id=organizer.id, created_at=utcnow(), updated_at=utcnow(),
+        feedback_enabled=True,
+        feedback_closes_at=ends_at + timedelta(days=14),
+        created_by_id=organizer.id,
+        created_at=utcnow(),
+        updated_at=utcnow(),
     )
     session.add(event)
     await session.flush()
     return event, True
 
 
-async def seed(settings: Settings, *, session: AsyncSession, csv_file: Path | None = None) -> list[str]:
+async def seed(
+    settings: Settings, *, session: AsyncSession, csv_file: Path | None = None
+) -> list[str]:
     """Creates what is missing and returns lines to print."""
     password = secrets.token_urlsafe(9)
     organizer = await _ensure_demo_organizer(password, session=session)
@@ -106,16 +127,29 @@ async def seed(settings: Settings, *, session: AsyncSession, csv_file: Path | No
     past, created_past = await _ensure_event(DEMO_EVENTS[1], organizer, session=session)
 
     data = (csv_file or BUNDLED_BLOGGERS).read_bytes()
-    result = await apply_import(data, session=session, default_language=settings.default_language, event=upcoming)
+    result = await apply_import(
+        data, session=session, default_language=settings.default_language, event=upcoming
+    )
     if created_past:
-        guests = select(Invitee.contact_id).where(Invitee.event_id == upcoming.id).order_by(Invitee.id).limit(PAST_EVENT_GUESTS)  # type: ignore[arg-type]
+        guests = (
+            select(Invitee.contact_id)
+            .where(Invitee.event_id == upcoming.id)
+            .order_by(Invitee.id)
+            .limit(PAST_EVENT_GUESTS)
+        )  # type: ignore[arg-type]
         await add_contacts(past, list((await session.exec(guests)).all()), session=session)
 
+    def event_line(event: Event, created: bool) -> str:
+        state = "created" if created else "already there"
+        return f"Event {event.title!r}: {state} ({settings.absolute_url(f'/events/{event.slug}')})"
+
     lines = [
-        f"Event {upcoming.title!r}: {'created' if created_upcoming else 'already there'} ({settings.absolute_url(f'/events/{upcoming.slug}')})",
-        f"Event {past.title!r}: {'created' if created_past else 'already there'} ({settings.absolute_url(f'/events/{past.slug}')})",
-        f"Address book: {result.created} bloggers added, {result.updated + result.unchanged} already there, "
-        f"{result.rejected} rows of the file rejected; {result.added_to_guest_list} put on the guest list.",
+        event_line(upcoming, created_upcoming),
+        event_line(past, created_past),
+        f"Address book: {result.created} bloggers added, "
+        f"{result.updated + result.unchanged} already there, "
+        f"{result.rejected} rows of the file rejected; "
+        f"{result.added_to_guest_list} put on the guest list.",
         "",
         f"Sign in at {settings.absolute_url('/login')}",
         f"  e-mail:   {DEMO_EMAIL}",

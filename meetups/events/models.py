@@ -49,6 +49,9 @@ class Event(SQLModel, table=True):
     seats_taken: int = Field(default=0, ge=0)
     reminder_days_before_deadline: int = Field(default=3, ge=0)
     invitation_intro: str = Field(default="", max_length=5000)
+    # The calendar entry's SEQUENCE (RFC 5545): 0 at first, raised by every change of time or
+    # place of a published event and by its cancellation, so calendars replace their copy.
+    sequence: int = Field(default=0, ge=0)
     contact_name: str = Field(default="", max_length=200)
     contact_email: str = Field(default="", max_length=254)
 

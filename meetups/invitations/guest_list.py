@@ -3,18 +3,21 @@ the address book, a whole tag, a new person, or a CSV import) or taking them off
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from meetups.config import Settings
 from meetups.contacts import book
 from meetups.contacts.models import Contact
 from meetups.errors import DomainError, NotFound
 from meetups.events.models import Event, EventStatus
 from meetups.i18n import gettext as _
 from meetups.invitations.models import Invitee, InviteeStatus
+from meetups.invitations.tracking import GuestFilter, filter_condition
 from meetups.validation import normalize_email
 
 STATUS_BADGES: dict[InviteeStatus, str] = {
@@ -186,26 +189,55 @@ async def add_new_guest(
     return NewGuest(contact=contact, created=created, added=bool(result.added))
 
 
-async def remove_guest(event: Event, invitee_id: object, *, session: AsyncSession) -> Contact:
-    """Takes someone off the guest list (their address book entry stays)."""
-    ensure_open(event)
+async def get_guest(event: Event, invitee_id: object, *, session: AsyncSession) -> "Guest":
+    """Someone on this event's guest list, by the invitee id from a URL or a form."""
     number = book.parse_id(invitee_id)
     invitee = await session.get(Invitee, number) if number else None
-    if invitee is None or invitee.event_id != event.id:
+    contact = await session.get(Contact, invitee.contact_id) if invitee is not None else None
+    if invitee is None or contact is None or invitee.event_id != event.id:
         raise NotFound(_("This person is not on the guest list (any more)."))
-    contact = await session.get(Contact, invitee.contact_id)
-    if contact is None:
+    return Guest(invitee=invitee, contact=contact)
+
+
+def needs_confirmation(invitee: Invitee) -> bool:
+    """Taking off someone who was invited (they have a link) or who answered is asked twice."""
+    return invitee.status != InviteeStatus.not_invited or invitee.responded_at is not None
+
+
+@dataclass(frozen=True)
+class Removal:
+    contact: Contact
+    freed: int  # places given back (1, or 2 with a plus-one)
+    promoted: list[Contact]  # moved up from the waitlist into the freed places, told by e-mail
+
+
+async def remove_guest(
+    event: Event,
+    invitee_id: object,
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Removal:
+    """Takes someone off the guest list (their address book entry stays). Places they held are
+    freed and the waitlist moves up, in the same transaction; their personal link stops working."""
+    from meetups.invitations.waitlist import lock_event, lock_invitee, release_seats
+
+    ensure_open(event)
+    guest = await get_guest(event, invitee_id, session=session)
+    await lock_event(event.id, session=session)  # type: ignore[arg-type]
+    invitee = await lock_invitee(guest.invitee.id, session=session)  # type: ignore[arg-type]
+    if invitee is None:
         raise NotFound(_("This person is not on the guest list (any more)."))
-    if invitee.responded_at is not None:
-        raise DomainError(
-            _(
-                "%(name)s has already answered the invitation, so they stay on the list.",
-                name=contact.name,
-            )
-        )
+    freed = invitee.seats
+    promoted: list[Contact] = []
+    if invitee.seats or invitee.status in {InviteeStatus.accepted, InviteeStatus.waitlisted}:
+        for person in await release_seats(invitee, session=session, settings=settings, now=now):
+            if (contact := await session.get(Contact, person.contact_id)) is not None:
+                promoted.append(contact)
     await session.delete(invitee)
     await session.flush()
-    return contact
+    return Removal(contact=guest.contact, freed=freed, promoted=promoted)
 
 
 @dataclass(frozen=True)
@@ -238,19 +270,20 @@ async def list_guests(
     event: Event,
     *,
     session: AsyncSession,
-    status: InviteeStatus | None = None,
+    status: InviteeStatus | GuestFilter | None = None,
     query: str = "",
     page: int = 1,
     page_size: int = PAGE_SIZE,
 ) -> GuestPage:
-    """The guest list, by name, optionally only one status and people matching `query`."""
+    """The guest list, by name, optionally only one status (or another filter of
+    tracking.GuestFilter) and people matching `query`."""
     statement = (
         select(Invitee, Contact)
         .join(Contact, col(Contact.id) == Invitee.contact_id)
         .where(Invitee.event_id == event.id, *book.contains_words(query))
     )
-    if status is not None:
-        statement = statement.where(Invitee.status == status)
+    if status is not None and event.id is not None:
+        statement = statement.where(filter_condition(GuestFilter(status.value), event.id))
     total = (await session.exec(select(func.count()).select_from(statement.subquery()))).one()
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)

@@ -26,10 +26,12 @@ class Invitee(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
     contact_id: int = Field(foreign_key="contact.id", index=True, ondelete="CASCADE")
-    status: InviteeStatus = Field(default=InviteeStatus.not_invited, sa_type=str_enum(InviteeStatus), index=True)
+    status: InviteeStatus = Field(
+        default=InviteeStatus.not_invited, sa_type=str_enum(InviteeStatus), index=True
+    )
     added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-    # The personal link is derived from `link_nonce` with the app secret (meetups.invitations.links);
+    # The personal link is derived from `link_nonce` with the app secret (invitations.links);
     # the database holds only the nonce and a hash to find the invitee by, so it cannot forge or
     # reveal a link. A new nonce revokes the old link.
     link_nonce: str | None = Field(default=None, max_length=64)
@@ -44,7 +46,7 @@ class Invitee(SQLModel, table=True):
     travelling_from: str = Field(default="", max_length=200)
     needs_hotel: bool = False
     comment: str = Field(default="", max_length=2000)
-    # Places this guest holds while accepted (1, or 2 with a plus-one); summed into Event.seats_taken.
+    # Places held while accepted (1, or 2 with a plus-one); summed into Event.seats_taken.
     seats: int = Field(default=0, ge=0)
     waitlisted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 

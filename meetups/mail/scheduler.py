@@ -21,7 +21,7 @@ from meetups.config import Settings
 from meetups.db import Database
 
 # Modules whose import registers hooks (e.g. "meetups.invitations.reminders").
-HOOK_MODULES: tuple[str, ...] = ()
+HOOK_MODULES: tuple[str, ...] = ("meetups.invitations.reminders",)
 
 
 class SchedulerHook(Protocol):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 05:31:43.626924
+Create Date: 2026-11-21 05:56:54.532779
 """
 
 from collections.abc import Sequence
@@ -105,6 +105,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_tag_name"), ["name"], unique=True)
 
     op.create_table(
+        "calendar_feed",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organizer_id", sa.Integer(), nullable=False),
+        sa.Column("nonce", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("lookup", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_fetched_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["organizer_id"], ["organizer.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("organizer_id"),
+    )
+    with op.batch_alter_table("calendar_feed", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_calendar_feed_lookup"), ["lookup"], unique=True)
+
+    op.create_table(
         "contact_tag",
         sa.Column("contact_id", sa.Integer(), nullable=False),
         sa.Column("tag_id", sa.Integer(), nullable=False),
@@ -143,6 +158,7 @@ def upgrade() -> None:
         sa.Column(
             "invitation_intro", sqlmodel.sql.sqltypes.AutoString(length=5000), nullable=False
         ),
+        sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("contact_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("contact_email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
         sa.Column("travel_enabled", sa.Boolean(), nullable=False),
@@ -236,6 +252,24 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "check_in",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("invitee_id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("checked_in_by_id", sa.Integer(), nullable=True),
+        sa.Column("plus_one_arrived", sa.Boolean(), nullable=False),
+        sa.Column("walk_in", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["checked_in_by_id"], ["organizer.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["event_id"], ["event.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["invitee_id"], ["invitee.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("invitee_id"),
+    )
+    with op.batch_alter_table("check_in", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_check_in_event_id"), ["event_id"], unique=False)
+
+    op.create_table(
         "outbox_message",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
@@ -312,6 +346,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_message_due")
 
     op.drop_table("outbox_message")
+    with op.batch_alter_table("check_in", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_check_in_event_id"))
+
+    op.drop_table("check_in")
     with op.batch_alter_table("invitee", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invitee_waitlisted_at"))
         batch_op.drop_index(batch_op.f("ix_invitee_status"))
@@ -335,6 +373,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_contact_tag_tag_id"))
 
     op.drop_table("contact_tag")
+    with op.batch_alter_table("calendar_feed", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_calendar_feed_lookup"))
+
+    op.drop_table("calendar_feed")
     with op.batch_alter_table("tag", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tag_name"))
 

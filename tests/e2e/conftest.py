@@ -14,8 +14,16 @@ import httpx
 import pytest
 
 CHROMIUM = os.environ.get("MEETUPS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 LAPTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -44,9 +52,14 @@ class LiveServer:
 
     def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
         """Runs `meetups ARGS` against the same database as the server."""
-        return subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "meetups.cli", *args], env=self.env, input=input,
-            capture_output=True, text=True, timeout=120, check=True,
+        return subprocess.run(
+            [sys.executable, "-m", "meetups.cli", *args],
+            env=self.env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         )
 
 
@@ -63,9 +76,12 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         "MEETUPS_DEFAULT_LANGUAGE": "en",
     }
     log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "meetups.cli", "serve", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
     )
     try:
         deadline = time.monotonic() + 30

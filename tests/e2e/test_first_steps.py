@@ -45,8 +45,13 @@ def _create_first_admin(page, live_server: LiveServer) -> None:  # type: ignore[
     expect(page).to_have_url(f"{live_server.url}/events")
 
 
-def test_create_the_montabaur_event_and_import_the_bloggers(live_server: LiveServer, chromium: Browser) -> None:
+def test_create_the_montabaur_event_and_import_the_bloggers(
+    live_server: LiveServer, chromium: Browser
+) -> None:
     page = chromium.new_page(locale="en-GB")
+    # Privacy: no page may make the browser talk to any other host (no CDN, fonts, analytics).
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     _create_first_admin(page, live_server)
     screenshot(page, "events-empty")
 
@@ -97,6 +102,10 @@ def test_create_the_montabaur_event_and_import_the_bloggers(live_server: LiveSer
 
     page.get_by_role("link", name="Settings").click()
     screenshot(page, "settings")
+
+    foreign = [url for url in requested if not url.startswith((live_server.url, "data:"))]
+    assert foreign == []
+    assert any(url.endswith("/static/vendor/htmx.min.js") for url in requested)
 
 
 def test_the_organizer_pages_speak_german(live_server: LiveServer, chromium: Browser) -> None:

@@ -37,7 +37,7 @@ async def guests_of(session: Any, event: Any) -> list[str]:
 
 def listed_names(html: str) -> list[str]:
     table = html[html.index("<tbody>") : html.index("</tbody>")] if "<tbody>" in html else ""
-    return re.findall(r'<a href="/contacts/\d+">([^<]+)</a>', table)
+    return re.findall(r'<a href="/events/[a-z0-9-]+/guests/\d+">([^<]+)</a>', table)
 
 
 async def people(session: Any) -> dict[str, Contact]:
@@ -84,7 +84,7 @@ async def test_guest_list_shows_people_with_their_status_and_counts(
 
     assert listed_names(response.text) == ["Anna Müller", "Jonas Schmidt"]
     page = text_of(response.text)
-    assert "2 On the list 1 Not invited yet 0 Invited 1 Accepted" in page
+    assert "2 On the list 1 Not invited yet 1 Invited 0 Opened 0 No answer yet 1 Accepted" in page
     assert "anna@example.org" in page
     assert "Berlin" in page
     assert '<span class="tag">tech</span>' in response.text

@@ -215,6 +215,7 @@ async def test_registered_hooks_are_what_a_worker_runs(
     database: Database, mail_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(scheduler, "_hooks", [])
+    monkeypatch.setattr(scheduler, "HOOK_MODULES", ())
 
     @scheduler.scheduled
     async def make_something_due(*, database: Database, settings: Settings, now: datetime) -> None:

@@ -1,0 +1,1 @@
+"""Checking guests in at the door: check-in codes and their QR codes, the desk, attendance."""
