@@ -154,6 +154,59 @@ def create_organizer(
 
 
 @app.command()
+def invite(
+    event_slug: Annotated[str, typer.Argument(help="The event's address name, as in its URL.")],
+) -> None:
+    """Queue invitations for everyone on the event's guest list not invited yet. The mail
+    worker sends them (inside `meetups serve`, or `meetups worker`)."""
+    from meetups.errors import DomainError
+    from meetups.invitations.sending import NothingToSend
+    from meetups.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    try:
+        lines = asyncio.run(_invite(settings, event_slug))
+    except NothingToSend as done:
+        typer.echo(done.message)
+        return
+    except DomainError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from None
+    for line in lines:
+        typer.echo(line)
+
+
+async def _invite(settings: Settings, event_slug: str) -> list[str]:
+    from meetups.db import Database, create_engine
+    from meetups.events.lookup import get_event_by_slug
+    from meetups.i18n import use_locale
+    from meetups.invitations.sending import send_invitations
+    from meetups.invitations.unsubscribe import reason_label
+
+    database = Database(create_engine(settings.resolved_database_url))
+    try:
+        with use_locale("en"):
+            async with database.session(write=True) as session:
+                event = await get_event_by_slug(event_slug.strip().lower(), session=session)
+                report = await send_invitations(event, session=session, settings=settings)
+                await session.commit()
+            lines = [f"{len(report.sent)} invitations queued for {event.title!r}."]
+            for contact, entry in report.suppressed:
+                reason = reason_label(entry.reason)
+                lines.append(f"Skipped {contact.name} <{contact.email}>: suppressed ({reason}).")
+            for contact in report.unusable:
+                lines.append(f"Skipped {contact.name} <{contact.email}>: unusable address.")
+            if report.sent:
+                lines.append(
+                    "The mail worker sends them: `meetups serve` runs one, or run `meetups worker`."
+                )
+            return lines
+    finally:
+        await database.dispose()
+
+
+@app.command()
 def demo(
     csv_file: Annotated[
         Path | None, typer.Option("--csv", help="Bloggers to invite (default: the bundled list).")

@@ -4,12 +4,34 @@ from meetups.accounts.models import LoginFailure, LoginSession, Organizer
 from meetups.calendar.models import CalendarFeed
 from meetups.checkin.models import CheckIn
 from meetups.contacts.models import Contact, ContactTag, Tag
+from meetups.coverage.models import CoverageLink
 from meetups.events.models import Event
+from meetups.feedback.models import (
+    FeedbackAnswer,
+    FeedbackAnswered,
+    FeedbackOption,
+    FeedbackQuestion,
+    FeedbackRequest,
+    FeedbackResponse,
+    FeedbackSettings,
+)
 from meetups.invitations.models import Invitee, SentReminder, Suppression
 from meetups.mail.models import CaughtMail, OutboxMessage
+from meetups.travel.models import (
+    Claim,
+    ClaimDecision,
+    ClaimItem,
+    PayoutAccount,
+    Receipt,
+    ReceiptContent,
+    TravelBudget,
+)
 
 __all__ = [
-    "CalendarFeed", "CaughtMail", "CheckIn", "Contact", "ContactTag", "Event", "Invitee",
-    "LoginFailure", "LoginSession", "Organizer", "OutboxMessage", "SentReminder", "Suppression",
-    "Tag",
+    "CalendarFeed", "CaughtMail", "CheckIn", "Claim", "ClaimDecision", "ClaimItem", "Contact",
+    "ContactTag", "CoverageLink", "Event", "FeedbackAnswer", "FeedbackAnswered",
+    "FeedbackOption", "FeedbackQuestion", "FeedbackRequest", "FeedbackResponse",
+    "FeedbackSettings", "Invitee", "LoginFailure", "LoginSession", "Organizer",
+    "OutboxMessage", "PayoutAccount", "Receipt", "ReceiptContent", "SentReminder", "Suppression",
+    "Tag", "TravelBudget",
 ]

@@ -32,7 +32,7 @@ MAX_REQUEST_BYTES = 20 * 1024 * 1024
 # (RFC 8058) arrives as a POST from the mail provider, without cookies; its link is the proof.
 CSRF_EXEMPT_PREFIXES: tuple[str, ...] = ("/unsubscribe/",)
 # Paths that carry a personal secret: never written to the log as they are.
-_SECRET_PATH = re.compile(r"^/(i|unsubscribe)/[^/]+")
+_SECRET_PATH = re.compile(r"^/(i|unsubscribe|feeds|checkin)/[^/]+")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -86,18 +86,27 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
 def _include_routes(app: FastAPI) -> None:
     from meetups.accounts.routes import router as accounts_router
+    from meetups.calendar.routes import router as calendar_router
+    from meetups.checkin.routes import router as checkin_router
     from meetups.contacts.routes import router as contacts_router
     from meetups.events.routes import router as events_router
     from meetups.invitations.public_routes import router as invitee_router
     from meetups.invitations.routes import router as invitations_router
     from meetups.mail.routes import router as mail_router
+    from meetups.travel.public_routes import router as travel_invitee_router
+    from meetups.travel.routes import router as travel_router
 
     app.include_router(accounts_router)
     app.include_router(events_router)
     app.include_router(invitations_router)
+    app.include_router(travel_router)
+    # Before the invitation page's router: it answers every other address under a personal link.
+    app.include_router(travel_invitee_router)
     app.include_router(invitee_router)
     app.include_router(contacts_router)
     app.include_router(mail_router)
+    app.include_router(calendar_router)
+    app.include_router(checkin_router)
 
 
 def loggable_path(request: Request) -> str:

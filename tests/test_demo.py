@@ -54,3 +54,55 @@ async def test_demo_seeds_two_events_and_the_guest_list_once(settings, session) 
         DEMO_EMAIL, password, client="test", session=session, policy=policy
     )
     assert organizer.role.value == "admin"
+
+
+async def test_the_past_event_has_a_believable_history_written_once(settings, session) -> None:  # type: ignore[no-untyped-def]
+    from meetups.invitations.models import SentReminder
+    from meetups.invitations.tracking import guest_list_counts
+    from meetups.mail.models import OutboxMessage, OutboxStatus
+
+    first = await seed(settings, session=session)
+    await session.commit()
+    past = (await session.exec(select(Event).where(Event.slug == PAST_SLUG))).one()
+    counts = await guest_list_counts(past, session=session)
+    mails = await _count(session, OutboxMessage, OutboxMessage.event_id == past.id)
+    reminders = await _count(session, SentReminder)
+    await session.commit()
+
+    second = await seed(settings, session=session)
+    await session.commit()
+
+    assert "with its history of invitations and answers" in first[1]
+    assert "history" not in second[1]
+    # Answers of every kind, plus-ones and a full house with a waitlist.
+    assert counts.on_list == 24
+    assert counts.not_invited == 0
+    assert counts.invited == 24
+    assert (counts.accepted, counts.plus_ones) == (16, 4)
+    assert (counts.waitlisted, counts.declined, counts.maybe, counts.no_answer) == (3, 2, 1, 2)
+    assert counts.bounced == 1
+    assert past.seats_taken == counts.accepted_seats == past.capacity == 20
+    assert (
+        await _count(session, Invitee, Invitee.event_id == past.id, Invitee.dietary_needs != "")
+        >= 5
+    )
+    assert (
+        await _count(
+            session, Invitee, Invitee.event_id == past.id, Invitee.accessibility_needs != ""
+        )
+        == 2
+    )
+    # Everything delivered but the one address that bounced.
+    failed = (
+        await session.exec(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.failed))
+    ).all()
+    assert len(failed) == 1
+    assert "550 5.1.1" in (failed[0].last_error or "")
+    assert await _count(session, OutboxMessage, OutboxMessage.status == OutboxStatus.queued) == 0
+    # 24 invitations, 22 confirmations, 16 day-before reminders, 1 reminder to answer.
+    assert mails == 24 + 22 + 16 + 1
+    assert reminders == 17
+    # Nothing of it is written twice.
+    assert await _count(session, OutboxMessage, OutboxMessage.event_id == past.id) == mails
+    assert await _count(session, SentReminder) == reminders
+    assert await _count(session, OutboxMessage, OutboxMessage.event_id != past.id) == 0

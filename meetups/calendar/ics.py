@@ -17,7 +17,7 @@ update replaces the entry in a calendar, and a cancellation removes it.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
@@ -76,8 +76,9 @@ class Attendee:
 
     @property
     def rsvp(self) -> bool:
-        # Someone who answered on their page need not be asked again by their mail client.
-        return self.partstat in ("NEEDS-ACTION", "TENTATIVE")
+        # Someone who answered on their page need not be asked again by their mail client (whose
+        # replies would go to the organizer's mailbox, not to their invitation page).
+        return self.partstat == "NEEDS-ACTION"
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,13 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _param_text(text: str) -> str | None:
+    """A name as a parameter value (CN=...). A parameter cannot hold a double quote; RFC 6868's
+    escapes for it (^') are shown literally by many calendars, so it becomes an apostrophe."""
+    cleaned = _one_line(text).replace('"', "'").replace("^", "'")
+    return cleaned or None
+
+
 def _mailto(email: str) -> str:
     return "mailto:" + email.strip()
 
@@ -113,9 +121,22 @@ def _zone(event: Event) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _local(moment: datetime, zone: ZoneInfo) -> datetime:
-    """The moment in the event's zone (DTSTART;TZID=...), or in UTC for the UTC zones."""
-    return moment.astimezone(zone)
+def _unambiguous(moment: datetime, zone: ZoneInfo) -> bool:
+    """Whether the local wall time names this moment alone. In the hour that repeats when the
+    clocks go back (02:30 twice in Berlin), a local time means the first one (RFC 5545 3.3.5),
+    so the second can only be written in UTC."""
+    local = moment.astimezone(zone).replace(tzinfo=None)
+    return local.replace(tzinfo=zone, fold=0).astimezone(UTC) == moment.astimezone(UTC)
+
+
+def _times(event: Event, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """DTSTART and DTEND: in the event's zone (with TZID, so calendars show the organizer's
+    local time and follow the zone's rules), or both in UTC where a local time would be
+    ambiguous."""
+    start, end = event.starts_at, event.ends_at
+    if _unambiguous(start, zone) and _unambiguous(end, zone):
+        return start.astimezone(zone), end.astimezone(zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def event_component(
@@ -130,23 +151,25 @@ def event_component(
     alarm_text: str | None = None,
 ) -> icalendar.Event:
     """The VEVENT of `event`; `description` is plain text, `url` where the reader finds more."""
-    zone = _zone(event)
+    start, end = _times(event, _zone(event))
     status = "CANCELLED" if event.status == EventStatus.cancelled else "CONFIRMED"
     component = icalendar.Event.new(
         uid=event_uid(event.id or 0, domain),
         stamp=stamp,
-        start=_local(event.starts_at, zone),
-        end=_local(event.ends_at, zone),
+        start=start,
+        end=end,
         summary=_one_line(event.title),
         description=description or None,
         location=location_of(event) or None,
         url=url,
-        organizer=icalendar.vCalAddress.new(_mailto(organizer.email), cn=organizer.name or None),
+        organizer=icalendar.vCalAddress.new(
+            _mailto(organizer.email), cn=_param_text(organizer.name)
+        ),
         attendees=(
             [
                 icalendar.vCalAddress.new(
                     _mailto(attendee.email),
-                    cn=attendee.name or None,
+                    cn=_param_text(attendee.name),
                     cutype="INDIVIDUAL",
                     role="REQ-PARTICIPANT",
                     partstat=attendee.partstat,
@@ -254,15 +277,15 @@ def feed_ics(
         name=name,
         refresh_interval=FEED_REFRESH,
     )
-    # The older names of the same things, for clients that predate RFC 7986.
-    calendar.add("X-WR-CALNAME", name)
+    # REFRESH-INTERVAL's older name, which Outlook and Apple Calendar read.
     calendar.add("X-PUBLISHED-TTL", FEED_REFRESH)
     return _to_bytes(calendar)
 
 
 def ics_filename(event: Event) -> str:
     """A plain file name for the download: the slug, which is ASCII by construction."""
-    stem = "".join(ch for ch in (event.slug or "event") if ch.isascii() and (ch.isalnum() or ch in "-_"))
+    slug = event.slug or "event"
+    stem = "".join(ch for ch in slug if ch.isascii() and (ch.isalnum() or ch in "-_"))
     return f"{stem or 'event'}.ics"
 
 
@@ -354,8 +377,3 @@ def invitee_description(event: Event, page_url: str) -> str:
 
 def alarm_text(event: Event) -> str:
     return _("Tomorrow: %(title)s", title=_one_line(event.title))
-
-
-def event_dates(event: Event) -> tuple[date, date]:
-    zone = _zone(event)
-    return event.starts_at.astimezone(zone).date(), event.ends_at.astimezone(zone).date()

@@ -140,3 +140,80 @@ def web_calendar_links(event: Event) -> WebCalendarLinks:
         google=f"{GOOGLE_TEMPLATE_URL}?{urlencode({k: v for k, v in google.items() if v})}",
         outlook=f"{OUTLOOK_COMPOSE_URL}?{urlencode({k: v for k, v in outlook.items() if v})}",
     )
+
+
+def guest_page_context(event: Event, invitee: Invitee, settings: Settings) -> dict[str, object]:
+    """What the guest's page needs for "Add to calendar" and the check-in QR code."""
+    from meetups.checkin.codes import checkin_code
+
+    holds_place = InviteeStatus(invitee.status) in CALENDAR_HOLDERS
+    active = event.status == EventStatus.published and event.archived_at is None
+    accepted = invitee.status == InviteeStatus.accepted and active and invitee.id is not None
+    return {
+        "add_to_calendar": web_calendar_links(event) if holds_place and active else None,
+        "checkin_code": (
+            checkin_code(event.id or 0, invitee.id or 0, settings.secret) if accepted else None
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class GuestEmailParts:
+    """What an e-mail to a guest carries beside its text: the calendar entry, the check-in QR
+    code, and the template variables that mention them."""
+
+    alternatives: tuple[Alternative, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    checkin_code: str | None = None
+    calendar_method: str | None = None  # "REQUEST" or "CANCEL" when the entry is attached
+
+    @property
+    def context(self) -> dict[str, object]:
+        return {
+            "checkin_code": self.checkin_code,
+            "calendar_attached": self.calendar_method is not None,
+            "calendar_cancelled": self.calendar_method == ics.Method.cancel.value,
+        }
+
+
+def guest_email_parts(
+    event: Event,
+    invitee: Invitee,
+    contact: Contact,
+    *,
+    settings: Settings,
+    calendar: bool = False,
+    checkin: bool = False,
+    now: datetime | None = None,
+) -> GuestEmailParts:
+    """The parts for one e-mail. `calendar`: the entry (REQUEST, or CANCEL for a cancelled event)
+    for guests who accepted or said maybe, who hold it in their calendar. `checkin`: the QR code
+    as a PNG for guests who accepted, while the event is on."""
+    from meetups.checkin.codes import checkin_code, checkin_url, qr_png
+
+    alternatives: list[Alternative] = []
+    attachments: list[Attachment] = []
+    method: ics.Method | None = None
+    status = InviteeStatus(invitee.status)
+    if calendar and status in CALENDAR_HOLDERS and event.status != EventStatus.draft:
+        method = ics.Method.cancel if event.status == EventStatus.cancelled else ics.Method.request
+        parts = calendar_parts(event, invitee, contact, settings=settings, method=method, now=now)
+        alternatives.extend(parts.alternatives)
+        attachments.extend(parts.attachments)
+    code = None
+    if (
+        checkin
+        and status == InviteeStatus.accepted
+        and event.status == EventStatus.published
+        and invitee.id is not None
+    ):
+        code = checkin_code(event.id or 0, invitee.id, settings.secret)
+        attachments.append(
+            Attachment("check-in-code.png", qr_png(checkin_url(code, settings)), "image/png")
+        )
+    return GuestEmailParts(
+        alternatives=tuple(alternatives),
+        attachments=tuple(attachments),
+        checkin_code=code,
+        calendar_method=method.value if method else None,
+    )

@@ -15,6 +15,7 @@ from meetups.accounts.passwords import hash_password
 from meetups.config import Settings
 from meetups.contacts.csv_import import apply_import
 from meetups.db import Database, create_engine, utcnow
+from meetups.demo.history import add_past_history
 from meetups.events.models import Event, EventStatus
 from meetups.invitations.guest_list import add_contacts
 from meetups.invitations.models import Invitee
@@ -138,6 +139,7 @@ async def seed(
             .limit(PAST_EVENT_GUESTS)
         )  # type: ignore[arg-type]
         await add_contacts(past, list((await session.exec(guests)).all()), session=session)
+    history_added = await add_past_history(past, settings, session=session)
 
     def event_line(event: Event, created: bool) -> str:
         state = "created" if created else "already there"
@@ -145,7 +147,8 @@ async def seed(
 
     lines = [
         event_line(upcoming, created_upcoming),
-        event_line(past, created_past),
+        event_line(past, created_past)
+        + (" with its history of invitations and answers" if history_added else ""),
         f"Address book: {result.created} bloggers added, "
         f"{result.updated + result.unchanged} already there, "
         f"{result.rejected} rows of the file rejected; "

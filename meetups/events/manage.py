@@ -16,6 +16,7 @@ from meetups.errors import DomainError, ValidationFailed
 from meetups.events.form import MAX_TITLE_LENGTH, EventFields
 from meetups.events.models import Event, EventStatus
 from meetups.events.slugs import unique_slug
+from meetups.feedback.forms import anonymity_change_problem
 from meetups.i18n import gettext as _
 from meetups.invitations.models import Invitee, InviteeStatus
 
@@ -66,8 +67,9 @@ async def accepted_count(event: Event, *, session: AsyncSession) -> int:
     return (await session.exec(query)).one()
 
 
-async def update_event(event: Event, fields: EventFields, *, session: AsyncSession) -> Event:
-    """Saves the form over an event. Its address stays, so links already sent keep working."""
+async def check_update(event: Event, fields: EventFields, *, session: AsyncSession) -> None:
+    """Raises what `update_event` would refuse, without changing anything (so that the organizer
+    is asked whom to tell only about changes that can be saved)."""
     if not event.can_edit():
         raise DomainError(_("This event is archived. Take it out of the archive to change it."))
     if fields.capacity is not None and fields.capacity < (
@@ -81,6 +83,33 @@ async def update_event(event: Event, fields: EventFields, *, session: AsyncSessi
                 )
             }
         )
+    # Answers given anonymously must never become named, nor named ones pass as anonymous.
+    if problem := await anonymity_change_problem(event, fields.feedback_anonymous, session=session):
+        raise ValidationFailed({"feedback_anonymous": problem})
+
+
+def _squeezed(text: str) -> str:
+    return " ".join(text.split())
+
+
+def changes_time_or_place(event: Event, fields: EventFields) -> bool:
+    """Whether the guests' calendar entries must follow: another start, end, venue or address.
+    (Another time zone for the same moments changes nothing in a calendar.)"""
+    return (
+        fields.starts_at != event.starts_at
+        or fields.ends_at != event.ends_at
+        or _squeezed(fields.venue) != _squeezed(event.venue)
+        or _squeezed(fields.address) != _squeezed(event.address)
+    )
+
+
+async def update_event(event: Event, fields: EventFields, *, session: AsyncSession) -> Event:
+    """Saves the form over an event. Its address stays, so links already sent keep working.
+    A change of time or place of a published event raises its calendar SEQUENCE, so that the
+    guests' calendars take the new entry (meetups.calendar.changes tells them)."""
+    await check_update(event, fields, session=session)
+    if event.status == EventStatus.published and changes_time_or_place(event, fields):
+        event.sequence += 1
     fields.apply_to(event)
     event.updated_at = utcnow()
     session.add(event)
@@ -105,6 +134,8 @@ async def duplicate_event(event: Event, *, organizer: Organizer, session: AsyncS
                 "created_by_id",
                 "created_at",
                 "updated_at",
+                "sequence",
+                "seats_taken",
             }
         )
     )
@@ -151,6 +182,7 @@ async def cancel_event(
     if event.has_ended(now):
         raise DomainError(_("This event is over already and cannot be cancelled."))
     event.status = EventStatus.cancelled
+    event.sequence += 1  # the calendar entry's cancellation must outrank the invitation
     _changed(event)
     session.add(event)
     return event

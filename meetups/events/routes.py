@@ -7,6 +7,7 @@ from fastapi.responses import Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from meetups.accounts.models import Organizer
+from meetups.calendar import changes
 from meetups.deps import CurrentOrganizer, Editor, SessionDep, SettingsDep
 from meetups.errors import DomainError, ValidationFailed
 from meetups.events import manage
@@ -26,7 +27,7 @@ from meetups.events.models import Event
 from meetups.events.next_steps import next_steps
 from meetups.forms import form_data, is_checked
 from meetups.htmx import redirect, render
-from meetups.i18n import current_locale
+from meetups.i18n import current_locale, ngettext
 from meetups.i18n import gettext as _
 
 router = APIRouter()
@@ -162,13 +163,51 @@ async def edit_event(
         return _not_editable(request, event)
     data = await form_data(request)
     try:
-        await manage.update_event(event, _parse(data, organizer, settings), session=session)
+        fields = _parse(data, organizer, settings)
+        await manage.check_update(event, fields, session=session)
+        decision = data.get("notify")
+        if decision not in ("yes", "no"):
+            # Guests hold this event in their calendars: first show whom a change would reach.
+            preview = await changes.preview_update(event, fields, session=session)
+            if preview.needs_decision:
+                return _notify_question(request, data, event, preview)
+        outcome = await changes.save_event(
+            event, fields, notify=decision == "yes", session=session, settings=settings
+        )
     except ValidationFailed as error:
         return _invalid(request, data, error, event)
     except DomainError as error:
         return redirect(request, _event_url(event), flash=error.message)
     await session.commit()
-    return redirect(request, _event_url(event), flash=_("Your changes are saved."))
+    if outcome.told:
+        message = ngettext(
+            "Your changes are saved. %(num)s guest is told about them by e-mail.",
+            "Your changes are saved. %(num)s guests are told about them by e-mail.",
+            outcome.told,
+        )
+    elif outcome.changed_time_or_place:
+        message = _("Your changes are saved. Nobody was told about them.")
+    else:
+        message = _("Your changes are saved.")
+    return redirect(request, _event_url(event), flash=message)
+
+
+def _notify_question(
+    request: Request, data: dict[str, str], event: Event, preview: changes.UpdatePreview
+) -> Response:
+    """Asks whether to tell the guests, with the form's values carried along unchanged."""
+    carried = [
+        (key, value[:25_000])
+        for key, value in data.items()
+        if key not in ("csrf_token", "notify")
+    ]
+    context = {
+        "event": event,
+        "preview": preview,
+        "carried": carried,
+        "action": _event_url(event, "/edit"),
+    }
+    return render(request, "calendar/notify_question.html", context, block="form")
 
 
 @router.post("/events/{slug}/duplicate")
@@ -220,23 +259,39 @@ async def cancel_event_confirmation(
 ) -> Response:
     event = await get_event_by_slug(slug, session=session)
     counts = await _counts(event, session=session)
+    audience = await changes.cancellation_audience(event, session=session)
     return render(
-        request, "events/cancel.html", {"event": event, "counts": counts}, block="confirm"
+        request,
+        "events/cancel.html",
+        {"event": event, "counts": counts, "audience": audience},
+        block="confirm",
     )
 
 
 @router.post("/events/{slug}/cancel")
 async def cancel_event(
-    request: Request, slug: str, session: SessionDep, organizer: Editor
+    request: Request, slug: str, session: SessionDep, settings: SettingsDep, organizer: Editor
 ) -> Response:
     data = await form_data(request)
     if data.get("confirm") != "yes":
         # Without JavaScript there was no confirmation dialog: ask on a page of its own.
         event = await get_event_by_slug(slug, session=session)
         return redirect(request, _event_url(event, "/cancel"))
-    return await _change_state(
-        request, slug, session, manage.cancel_event, lambda: _("The event is cancelled.")
-    )
+    event = await get_event_by_slug(slug, session=session)
+    try:
+        audience = await changes.cancel_event(event, session=session, settings=settings)
+    except DomainError as error:
+        return redirect(request, _event_url(event), flash=error.message)
+    await session.commit()
+    if audience.total:
+        message = ngettext(
+            "The event is cancelled. %(num)s guest is told by e-mail.",
+            "The event is cancelled. %(num)s guests are told by e-mail.",
+            audience.total,
+        )
+    else:
+        message = _("The event is cancelled.")
+    return redirect(request, _event_url(event), flash=message)
 
 
 @router.post("/events/{slug}/archive")

@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from meetups import EMAILS_DIR, i18n
+from meetups.calendar.invites import guest_email_parts
 from meetups.config import Settings
 from meetups.contacts.models import Contact
 from meetups.db import utcnow
@@ -196,15 +197,22 @@ def _queue(
     session: AsyncSession,
     settings: Settings,
     unsubscribe: bool = False,
+    calendar: bool = False,
+    checkin: bool = False,
     **extra: Any,
 ) -> OutboxMessage:
     unsubscribe_link = unsubscribe_url(contact, settings) if unsubscribe else None
+    # The calendar entry (REQUEST, or CANCEL) and the check-in QR code, where they apply.
+    parts = guest_email_parts(
+        event, invitee, contact, settings=settings, calendar=calendar, checkin=checkin
+    )
     context = _context(
         event,
         contact,
         link=_link(invitee, settings),
         invitee=invitee,
         unsubscribe_url=unsubscribe_link,
+        **parts.context,
         **extra,
     )
     rendered = render_email(template, contact.language, context)
@@ -222,6 +230,8 @@ def _queue(
         event_id=event.id,
         invitee_id=invitee.id,
         unsubscribe_url=unsubscribe_link,
+        alternatives=parts.alternatives,
+        attachments=parts.attachments,
     )
 
 
@@ -272,6 +282,7 @@ def queue_reminder(
             event,
             session=session,
             settings=settings,
+            checkin=True,
         )
     raise ValueError(f"no such reminder: {kind!r}")
 
@@ -299,6 +310,8 @@ def queue_answer_confirmation(
         session=session,
         settings=settings,
         position=position if status == InviteeStatus.waitlisted else None,
+        calendar=True,  # accepted and maybe: the entry for their calendar
+        checkin=True,  # accepted: the check-in QR code
     )
 
 
@@ -307,14 +320,23 @@ def queue_promotion(
 ) -> OutboxMessage:
     """A place became free and is now theirs."""
     return _queue(
-        KIND_PROMOTION, "promotion", invitee, contact, event, session=session, settings=settings
+        KIND_PROMOTION,
+        "promotion",
+        invitee,
+        contact,
+        event,
+        session=session,
+        settings=settings,
+        calendar=True,
+        checkin=True,
     )
 
 
 def queue_event_update(
     invitee: Invitee, contact: Contact, event: Event, *, session: AsyncSession, settings: Settings
 ) -> OutboxMessage:
-    """The event changed (time, place): the current details."""
+    """The event changed (time, place): the current details, and the updated calendar entry
+    (same UID, higher SEQUENCE) that moves the one in their calendar."""
     return _queue(
         KIND_EVENT_UPDATE,
         "event_update",
@@ -323,13 +345,15 @@ def queue_event_update(
         event,
         session=session,
         settings=settings,
+        calendar=True,
     )
 
 
 def queue_cancellation(
     invitee: Invitee, contact: Contact, event: Event, *, session: AsyncSession, settings: Settings
 ) -> OutboxMessage:
-    """The event is cancelled."""
+    """The event is cancelled. Those who accepted or said maybe get METHOD:CANCEL with it, which
+    removes the entry from their calendar; the others a plain notice."""
     return _queue(
         KIND_CANCELLATION,
         "cancellation",
@@ -338,6 +362,7 @@ def queue_cancellation(
         event,
         session=session,
         settings=settings,
+        calendar=True,
     )
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from meetups import i18n
+from meetups.calendar.invites import guest_page_context
 from meetups.config import Settings
 from meetups.contacts.models import Contact
 from meetups.db import Database
@@ -174,6 +175,7 @@ def _rsvp_page(
         "values": values if values is not None else _details_values(state.invitee),
         "errors": errors or {},
         "statuses": InviteeStatus,
+        **guest_page_context(event, state.invitee, settings),  # Add to calendar, check-in code
     }
     return _page(request, "rsvp/page.html", context, block="rsvp", status_code=status_code)
 
@@ -328,7 +330,7 @@ async def _unsubscribe_contact(
     return contact
 
 
-@router.get("/unsubscribe/{token}")
+@router.get("/unsubscribe/{token:path}")
 async def unsubscribe_page(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
@@ -346,7 +348,7 @@ async def unsubscribe_page(
     return _page(request, "rsvp/unsubscribe.html", context)
 
 
-@router.post("/unsubscribe/{token}")
+@router.post("/unsubscribe/{token:path}")
 async def unsubscribe_now(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:

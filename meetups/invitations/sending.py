@@ -38,6 +38,10 @@ MAX_SELECTED = 5000
 _CHUNK = 500
 
 
+class NothingToSend(DomainError):
+    """Everyone concerned has had their invitation: not an error for a script that runs again."""
+
+
 def invitation_problem(event: Event, now: datetime | None = None) -> str | None:
     """Why invitations cannot go out for this event now, or None when they can."""
     now = now or utcnow()
@@ -174,13 +178,13 @@ async def send_invitations(
         rows = [row for row in rows if row[0].status == InviteeStatus.not_invited]
     if not rows:
         if report.already_invited:
-            raise DomainError(
+            raise NothingToSend(
                 _(
                     "Everyone selected has had an invitation already. To send one again, "
                     "open the person and choose “Send the invitation again”."
                 )
             )
-        raise DomainError(_("Everyone on the guest list has had an invitation already."))
+        raise NothingToSend(_("Everyone on the guest list has had an invitation already."))
 
     suppressed = await suppressions_for([contact.email for _i, contact in rows], session=session)
     for invitee, contact in rows:

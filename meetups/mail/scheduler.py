@@ -21,7 +21,10 @@ from meetups.config import Settings
 from meetups.db import Database
 
 # Modules whose import registers hooks (e.g. "meetups.invitations.reminders").
-HOOK_MODULES: tuple[str, ...] = ("meetups.invitations.reminders",)
+HOOK_MODULES: tuple[str, ...] = (
+    "meetups.invitations.reminders",
+    "meetups.feedback.requests",
+)
 
 
 class SchedulerHook(Protocol):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 05:56:54.532779
+Create Date: 2026-11-21 06:04:16.799691
 """
 
 from collections.abc import Sequence
@@ -202,6 +202,70 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "payout_account",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=70), nullable=False),
+        sa.Column("iban", sqlmodel.sql.sqltypes.AutoString(length=34), nullable=False),
+        sa.Column("bic", sqlmodel.sql.sqltypes.AutoString(length=11), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["updated_by_id"], ["organizer.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "feedback_answered",
+        sa.Column("marker", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["event_id"], ["event.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("marker"),
+    )
+    with op.batch_alter_table("feedback_answered", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feedback_answered_event_id"), ["event_id"], unique=False
+        )
+
+    op.create_table(
+        "feedback_question",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "rating",
+                "nps",
+                "single",
+                "multiple",
+                "short_text",
+                "long_text",
+                name="questionkind",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("help", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("required", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["event_id"], ["event.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("feedback_question", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feedback_question_event_id"), ["event_id"], unique=False
+        )
+
+    op.create_table(
+        "feedback_settings",
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("intro", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("request_delay_hours", sa.Integer(), nullable=True),
+        sa.Column("reminder_days_before_close", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["event_id"], ["event.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("event_id"),
+    )
+    op.create_table(
         "invitee",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=False),
@@ -252,6 +316,16 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "travel_budget",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("amount_cents", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["event_id"], ["event.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("event_id", name="uq_travel_budget_event"),
+    )
+    op.create_table(
         "check_in",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("invitee_id", sa.Integer(), nullable=False),
@@ -268,6 +342,148 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("check_in", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_check_in_event_id"), ["event_id"], unique=False)
+
+    op.create_table(
+        "claim",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("invitee_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "draft",
+                "submitted",
+                "needs_changes",
+                "approved",
+                "partly_approved",
+                "rejected",
+                "paid",
+                name="claimstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+        sa.Column("payee_name", sqlmodel.sql.sqltypes.AutoString(length=70), nullable=False),
+        sa.Column("iban", sqlmodel.sql.sqltypes.AutoString(length=34), nullable=False),
+        sa.Column("bic", sqlmodel.sql.sqltypes.AutoString(length=11), nullable=False),
+        sa.Column("requested_cents", sa.Integer(), nullable=False),
+        sa.Column("approved_cents", sa.Integer(), nullable=True),
+        sa.Column("over_cap", sa.Boolean(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("paid_on", sa.Date(), nullable=True),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["event_id"], ["event.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["invitee_id"], ["invitee.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("invitee_id"),
+    )
+    with op.batch_alter_table("claim", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_claim_event_id"), ["event_id"], unique=False)
+        batch_op.create_index("ix_claim_event_status", ["event_id", "status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_claim_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_claim_submitted_at"), ["submitted_at"], unique=False)
+
+    op.create_table(
+        "coverage_link",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("site", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "blog_post",
+                "video",
+                "social_post",
+                "podcast",
+                "article",
+                "other",
+                name="coveragekind",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("published_on", sa.Date(), nullable=True),
+        sa.Column("discloses_paid_travel", sa.Boolean(), nullable=True),
+        sa.Column("invitee_id", sa.Integer(), nullable=True),
+        sa.Column("author_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("added_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["added_by_id"], ["organizer.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["event_id"], ["event.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["invitee_id"], ["invitee.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("event_id", "url", name="uq_coverage_event_url"),
+    )
+    with op.batch_alter_table("coverage_link", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_coverage_link_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_coverage_link_invitee_id"), ["invitee_id"], unique=False
+        )
+
+    op.create_table(
+        "feedback_option",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("question_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.ForeignKeyConstraint(["question_id"], ["feedback_question.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("feedback_option", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feedback_option_question_id"), ["question_id"], unique=False
+        )
+
+    op.create_table(
+        "feedback_request",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("invitee_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["event_id"], ["event.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["invitee_id"], ["invitee.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("invitee_id", "kind", name="uq_feedback_request_invitee_kind"),
+    )
+    with op.batch_alter_table("feedback_request", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feedback_request_event_id"), ["event_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_feedback_request_invitee_id"), ["invitee_id"], unique=False
+        )
+
+    op.create_table(
+        "feedback_response",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("anonymous", sa.Boolean(), nullable=False),
+        sa.Column("invitee_id", sa.Integer(), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("edit_key_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.ForeignKeyConstraint(["event_id"], ["event.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["invitee_id"], ["invitee.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("edit_key_hash"),
+        sa.UniqueConstraint("invitee_id"),
+    )
+    with op.batch_alter_table("feedback_response", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feedback_response_event_id"), ["event_id"], unique=False
+        )
 
     op.create_table(
         "outbox_message",
@@ -329,11 +545,145 @@ def upgrade() -> None:
             batch_op.f("ix_sent_reminder_invitee_id"), ["invitee_id"], unique=False
         )
 
+    op.create_table(
+        "claim_decision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("claim_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "action",
+            sa.Enum(
+                "submitted",
+                "changed",
+                "needs_changes",
+                "approved",
+                "partly_approved",
+                "rejected",
+                "paid",
+                name="decisionaction",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("organizer_id", sa.Integer(), nullable=True),
+        sa.Column("by_invitee", sa.Boolean(), nullable=False),
+        sa.Column("actor_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("requested_cents", sa.Integer(), nullable=False),
+        sa.Column("approved_cents", sa.Integer(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("cap_override", sa.Boolean(), nullable=False),
+        sa.Column("override_reason", sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+        sa.Column("paid_on", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(["claim_id"], ["claim.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["organizer_id"], ["organizer.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("claim_decision", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_claim_decision_claim_id"), ["claim_id"], unique=False)
+
+    op.create_table(
+        "claim_item",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("claim_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "category",
+            sa.Enum(
+                "train",
+                "flight",
+                "car",
+                "public_transport",
+                "hotel",
+                "other",
+                name="travelcategory",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("spent_on", sa.Date(), nullable=False),
+        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("distance_tenths_km", sa.Integer(), nullable=True),
+        sa.Column("mileage_rate_cents", sa.Integer(), nullable=True),
+        sa.Column("amount_cents", sa.Integer(), nullable=False),
+        sa.Column("approved_cents", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["claim_id"], ["claim.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("claim_item", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_claim_item_claim_id"), ["claim_id"], unique=False)
+
+    op.create_table(
+        "feedback_answer",
+        sa.Column("response_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("question_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=True),
+        sa.Column("option_id", sa.Integer(), nullable=True),
+        sa.Column("text", sqlmodel.sql.sqltypes.AutoString(length=5000), nullable=False),
+        sa.ForeignKeyConstraint(["option_id"], ["feedback_option.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["question_id"], ["feedback_question.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["response_id"], ["feedback_response.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("response_id", "question_id", "seq"),
+    )
+    with op.batch_alter_table("feedback_answer", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_feedback_answer_option_id"), ["option_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_feedback_answer_question_id"), ["question_id"], unique=False
+        )
+
+    op.create_table(
+        "receipt",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("claim_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("content_type", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("original_name", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("stored_name", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["claim_id"], ["claim.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["item_id"], ["claim_item.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("item_id"),
+    )
+    with op.batch_alter_table("receipt", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_receipt_claim_id"), ["claim_id"], unique=False)
+
+    op.create_table(
+        "receipt_content",
+        sa.Column("receipt_id", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["receipt_id"], ["receipt.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("receipt_id"),
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table("receipt_content")
+    with op.batch_alter_table("receipt", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_receipt_claim_id"))
+
+    op.drop_table("receipt")
+    with op.batch_alter_table("feedback_answer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_answer_question_id"))
+        batch_op.drop_index(batch_op.f("ix_feedback_answer_option_id"))
+
+    op.drop_table("feedback_answer")
+    with op.batch_alter_table("claim_item", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_claim_item_claim_id"))
+
+    op.drop_table("claim_item")
+    with op.batch_alter_table("claim_decision", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_claim_decision_claim_id"))
+
+    op.drop_table("claim_decision")
     with op.batch_alter_table("sent_reminder", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sent_reminder_invitee_id"))
 
@@ -346,10 +696,36 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_message_due")
 
     op.drop_table("outbox_message")
+    with op.batch_alter_table("feedback_response", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_response_event_id"))
+
+    op.drop_table("feedback_response")
+    with op.batch_alter_table("feedback_request", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_request_invitee_id"))
+        batch_op.drop_index(batch_op.f("ix_feedback_request_event_id"))
+
+    op.drop_table("feedback_request")
+    with op.batch_alter_table("feedback_option", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_option_question_id"))
+
+    op.drop_table("feedback_option")
+    with op.batch_alter_table("coverage_link", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_coverage_link_invitee_id"))
+        batch_op.drop_index(batch_op.f("ix_coverage_link_event_id"))
+
+    op.drop_table("coverage_link")
+    with op.batch_alter_table("claim", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_claim_submitted_at"))
+        batch_op.drop_index(batch_op.f("ix_claim_status"))
+        batch_op.drop_index("ix_claim_event_status")
+        batch_op.drop_index(batch_op.f("ix_claim_event_id"))
+
+    op.drop_table("claim")
     with op.batch_alter_table("check_in", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_check_in_event_id"))
 
     op.drop_table("check_in")
+    op.drop_table("travel_budget")
     with op.batch_alter_table("invitee", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invitee_waitlisted_at"))
         batch_op.drop_index(batch_op.f("ix_invitee_status"))
@@ -358,6 +734,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_invitee_contact_id"))
 
     op.drop_table("invitee")
+    op.drop_table("feedback_settings")
+    with op.batch_alter_table("feedback_question", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_question_event_id"))
+
+    op.drop_table("feedback_question")
+    with op.batch_alter_table("feedback_answered", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_answered_event_id"))
+
+    op.drop_table("feedback_answered")
+    op.drop_table("payout_account")
     with op.batch_alter_table("login_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_session_token_hash"))
         batch_op.drop_index(batch_op.f("ix_login_session_organizer_id"))

@@ -64,7 +64,14 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+def live_server_env() -> dict[str, str]:
+    """More MEETUPS_* settings for the live server; a test module overrides this fixture (to turn
+    the mail catcher on, say)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, live_server_env: dict[str, str]) -> Iterator[LiveServer]:
     """A fresh `meetups serve` on SQLite in its own process, as `make run` starts it."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -74,6 +81,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         "MEETUPS_VAR_DIR": str(var_dir),
         "MEETUPS_BASE_URL": url,
         "MEETUPS_DEFAULT_LANGUAGE": "en",
+        **live_server_env,
     }
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(

@@ -89,7 +89,7 @@ async def reminders_of(session: Any) -> list[tuple[int, str]]:
 
 def stat(html: str, key: str) -> str:
     """The number in a stat box of the guest list (`key`: a filter such as "accepted")."""
-    match = re.search(rf'class="stat stat-{key}"[^>]*>\s*<strong>([^<]*)', html)
+    match = re.search(rf'class="stat stat-{key}(?: nonzero)?"[^>]*>\s*<strong>([^<]*)', html)
     assert match, f"no stat {key}"
     return match.group(1).strip()
 

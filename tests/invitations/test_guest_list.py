@@ -365,20 +365,83 @@ async def test_remove_a_guest(editor: Browser, session: Any) -> None:
     assert "Anna Müller is no longer on the guest list." in text_of((await editor.get(URL)).text)
 
 
-async def test_someone_who_answered_stays_on_the_list(editor: Browser, session: Any) -> None:
+async def test_removing_someone_who_was_invited_or_answered_asks_first(
+    editor: Browser, session: Any, settings: Any
+) -> None:
     event = await factories.make_event(session)
     contacts = await people(session)
     invitee = await factories.make_invitee(
-        session, event, contacts["anna"], status=InviteeStatus.accepted, responded_at=utcnow()
+        session, event, contacts["anna"], status=InviteeStatus.declined, responded_at=utcnow()
     )
     await session.commit()
 
-    assert f"{URL}/{invitee.id}/remove" not in (await editor.get(URL)).text
-    response = await editor.submit(f"{URL}/{invitee.id}/remove")
+    page = await editor.get(URL)
+    assert f'action="{URL}/{invitee.id}/remove"' in page.text
+    assert f'hx-post="{URL}/{invitee.id}/remove"' not in page.text  # no one-click removal
+
+    unconfirmed = await editor.submit(f"{URL}/{invitee.id}/remove")
+    assert unconfirmed.status_code == 303
+    assert unconfirmed.headers["location"] == f"{URL}/{invitee.id}/remove"
+    assert await guests_of(session, event) == ["Anna Müller"]
+
+    question = await editor.get(f"{URL}/{invitee.id}/remove")
+    assert question.status_code == 200
+    text = text_of(question.text)
+    assert "Take Anna Müller off the guest list?" in text
+    assert "Their personal link stops working." in text
+
+    response = await editor.submit(f"{URL}/{invitee.id}/remove", {"confirm": "yes"})
 
     assert response.status_code == 303
-    assert "has already answered" in text_of((await editor.get(URL)).text)
-    assert await guests_of(session, event) == ["Anna Müller"]
+    assert await guests_of(session, event) == []
+    assert len(await rows(session, select(Contact))) == 3  # still in the address book
+
+
+async def test_removing_an_accepted_guest_frees_places_and_moves_the_waitlist_up(
+    editor: Browser, session: Any, settings: Any
+) -> None:
+    from meetups.events.models import Event
+    from meetups.invitations.links import issue_link
+    from meetups.mail.models import OutboxMessage
+
+    event = await factories.make_event(session, capacity=2, plus_ones_allowed=True, seats_taken=2)
+    contacts = await people(session)
+    anna = await factories.make_invitee(
+        session,
+        event,
+        contacts["anna"],
+        status=InviteeStatus.accepted,
+        responded_at=utcnow(),
+        seats=2,
+        plus_one_name="Ben",
+    )
+    jonas = await factories.make_invitee(
+        session,
+        event,
+        contacts["jonas"],
+        status=InviteeStatus.waitlisted,
+        responded_at=utcnow(),
+        waitlisted_at=utcnow(),
+    )
+    for invitee in (anna, jonas):
+        issue_link(invitee, settings.secret)
+        session.add(invitee)
+    await session.commit()
+
+    question = await editor.get(f"{URL}/{anna.id}/remove")
+    assert "Their 2 places become free" in text_of(question.text)
+    response = await editor.submit(f"{URL}/{anna.id}/remove", {"confirm": "yes"})
+
+    assert response.status_code == 303
+    page = text_of((await editor.get(URL)).text)
+    assert "Anna Müller is no longer on the guest list. 2 places are free again." in page
+    assert "Moved up from the waitlist and told by e-mail: Jonas Schmidt." in page
+    stored = await rows(session, select(Invitee).where(Invitee.id == jonas.id))
+    assert stored[0].status == InviteeStatus.accepted
+    assert stored[0].seats == 1
+    assert (await rows(session, select(Event.seats_taken)))[0] == 1
+    mails = await rows(session, select(OutboxMessage.kind, OutboxMessage.invitee_id))
+    assert [tuple(mail) for mail in mails] == [("promotion", jonas.id)]
 
 
 @pytest.mark.parametrize("invitee_id", ["abc", "0", "99999", "99999999999999", "-1"])

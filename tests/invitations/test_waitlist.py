@@ -81,7 +81,7 @@ async def test_acceptances_beyond_the_capacity_join_the_waitlist_in_order(
         InviteeStatus.waitlisted,
     ]
     assert [outcome.position for outcome in outcomes] == [None, None, 1, 2, 3]
-    accepted, waiting = await check_invariants(session, small_event)
+    _accepted, waiting = await check_invariants(session, small_event)
     assert [guest.id for guest in waiting] == [invitee.id for invitee, _t in guests[2:]]
     kinds = [mail.kind for mail in await outbox_rows(session)]
     assert kinds == ["confirmation_accepted"] * 2 + ["confirmation_waitlisted"] * 3
@@ -303,7 +303,8 @@ async def test_many_acceptances_at_once_never_exceed_the_capacity(
     assert statuses.count(InviteeStatus.accepted) == 10
     assert statuses.count(InviteeStatus.waitlisted) == 50
     accepted, waiting = await check_invariants(session, event)
-    assert len(accepted) == 10 and len(waiting) == 50
+    assert len(accepted) == 10
+    assert len(waiting) == 50
     assert (await fresh(session, Event, event.id)).seats_taken == 10
     # The order is the order in which the answers were applied: everyone who got a place
     # answered before everyone on the waitlist, and the waitlist follows the answers.
@@ -357,7 +358,7 @@ async def test_fifty_acceptances_at_once_through_the_pages(
     browser: Browser, settings: Settings, session: Any
 ) -> None:
     event = await factories.make_event(session, capacity=10)
-    guests = await invite_many(session, settings, event, 50)
+    guests = await invite_many(session, settings, event, 50, language="en")
     await session.commit()
     await browser.csrf_token()
 

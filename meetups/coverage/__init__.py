@@ -1,0 +1,1 @@
+"""Coverage: what attendees published about an event (blog posts, videos, social posts)."""

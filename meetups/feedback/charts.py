@@ -1,0 +1,104 @@
+"""Bar charts drawn on the server as SVG: readable without JavaScript, printable, and the same
+drawing can be saved as an image. Pure functions: the caller hands over labels and the texts to
+show (already formatted for the reader's language).
+
+Colours and fonts are presentation attributes, not `style`: the Content-Security-Policy forbids
+inline styles, and a saved file must look the same outside the page. Every chart carries a
+<title> and a <desc> that say in words what it shows; the page puts a table of the same numbers
+beside it.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+TONES = {
+    "primary": "#0172ad",
+    "bad": "#b3261e",
+    "neutral": "#8a94a3",
+    "good": "#1f7a3f",
+}
+TRACK = "#eef1f5"
+INK = "#1b1f24"
+MUTED = "#5f6b7a"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+
+WIDTH = 640
+LABEL_WIDTH = 230
+VALUE_WIDTH = 110
+ROW_HEIGHT = 30
+BAR_HEIGHT = 18
+HEADING_HEIGHT = 34
+PADDING = 8
+MAX_LABEL_CHARACTERS = 32
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    label: str
+    share: float  # 0 to 1: the bar's length
+    value_text: str  # shown after the bar, e.g. "12 (40 %)"
+    tone: str = "primary"
+
+
+def _short(label: str) -> str:
+    label = " ".join(label.split())
+    if len(label) <= MAX_LABEL_CHARACTERS:
+        return label
+    return label[: MAX_LABEL_CHARACTERS - 1].rstrip() + "…"
+
+
+def bar_chart(
+    *,
+    chart_id: str,
+    title: str,
+    bars: Sequence[ChartBar],
+    description: str = "",
+    with_heading: bool = False,
+) -> str:
+    """A horizontal bar chart as an <svg> element (also a complete SVG file on its own)."""
+    top = PADDING + (HEADING_HEIGHT if with_heading else 0)
+    height = top + ROW_HEIGHT * max(len(bars), 1) + PADDING
+    bar_area = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    summary = description or "; ".join(f"{bar.label}: {bar.value_text}" for bar in bars)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" role="img" class="chart" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        f'font-family={quoteattr(FONT)} font-size="13">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(summary)}</desc>',
+        f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+    ]
+    if with_heading:
+        parts.append(
+            f'<text x="{PADDING}" y="{PADDING + 18}" font-size="15" font-weight="600" '
+            f'fill="{INK}">{escape(_short(title) if len(title) > 80 else title)}</text>'
+        )
+    for index, bar in enumerate(bars):
+        middle = top + index * ROW_HEIGHT + ROW_HEIGHT / 2
+        bar_top = middle - BAR_HEIGHT / 2
+        length = round(max(0.0, min(1.0, bar.share)) * bar_area, 1)
+        fill = TONES.get(bar.tone, TONES["primary"])
+        parts.append(
+            f"<g><title>{escape(bar.label)}: {escape(bar.value_text)}</title>"
+            f'<text x="{LABEL_WIDTH - 10}" y="{middle}" text-anchor="end" '
+            f'dominant-baseline="middle" fill="{INK}">{escape(_short(bar.label))}</text>'
+            f'<rect x="{LABEL_WIDTH}" y="{bar_top}" width="{bar_area}" height="{BAR_HEIGHT}" '
+            f'rx="3" fill="{TRACK}"/>'
+            + (
+                f'<rect x="{LABEL_WIDTH}" y="{bar_top}" width="{length}" '
+                f'height="{BAR_HEIGHT}" rx="3" fill="{fill}"/>'
+                if length > 0
+                else ""
+            )
+            + f'<text x="{LABEL_WIDTH + bar_area + 8}" y="{middle}" dominant-baseline="middle" '
+            f'fill="{MUTED}">{escape(bar.value_text)}</text></g>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def svg_file(svg: str) -> bytes:
+    """A chart as a file to download."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n").encode("utf-8")
