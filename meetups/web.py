@@ -89,7 +89,11 @@ def _include_routes(app: FastAPI) -> None:
     from meetups.calendar.routes import router as calendar_router
     from meetups.checkin.routes import router as checkin_router
     from meetups.contacts.routes import router as contacts_router
+    from meetups.coverage.public_routes import router as coverage_invitee_router
+    from meetups.coverage.routes import router as coverage_router
     from meetups.events.routes import router as events_router
+    from meetups.feedback.public_routes import router as feedback_invitee_router
+    from meetups.feedback.routes import router as feedback_router
     from meetups.invitations.public_routes import router as invitee_router
     from meetups.invitations.routes import router as invitations_router
     from meetups.mail.routes import router as mail_router
@@ -102,8 +106,12 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(travel_router)
     # Before the invitation page's router: it answers every other address under a personal link.
     app.include_router(travel_invitee_router)
+    app.include_router(feedback_invitee_router)
+    app.include_router(coverage_invitee_router)
     app.include_router(invitee_router)
     app.include_router(contacts_router)
+    app.include_router(feedback_router)
+    app.include_router(coverage_router)
     app.include_router(mail_router)
     app.include_router(calendar_router)
     app.include_router(checkin_router)

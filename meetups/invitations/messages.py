@@ -135,6 +135,9 @@ def render_email(kind: str, language: str, context: Mapping[str, Any]) -> Render
     """Renders `emails/<kind>.*` in `language`."""
     with i18n.use_locale(language):
         values = {"language": i18n.current_locale(), **context}
+        if isinstance(context.get("event"), Event):
+            # Dates are words: they must be written in the letter's language, not the caller's.
+            values["deadline"] = answers_close_at(context["event"])
         subject = one_line(_env.get_template(f"{kind}.subject.txt").render(values))
         values["subject"] = subject
         text = _env.get_template(f"{kind}.txt").render(values)

@@ -187,6 +187,9 @@ async def test_the_invitation_in_german_with_the_personal_intro(
     assert "Firmenzentrale, Elgendorfer Straße 57, 56410 Montabaur" in text
     assert "https://www.openstreetmap.org/search?query=Firmenzentrale" in text
     assert "Bitte teilen Sie uns bis" in text  # the deadline, in a whole German sentence
+    # ...written in German too, whatever language the organizer's request was in.
+    deadline_line = next(line for line in text.splitlines() if "Bitte teilen Sie uns bis" in line)
+    assert re.search(r"\d+\. \w+ \d{4}, \d\d:\d\d MES?Z", deadline_line), deadline_line
     assert "ob Sie jemanden mitbringen" in text  # plus-ones are allowed for this event
     assert "Auf die Einladung antworten" in html
 
