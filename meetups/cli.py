@@ -1,6 +1,7 @@
 """The `meetups` command."""
 
 import asyncio
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -202,6 +203,162 @@ async def _invite(settings: Settings, event_slug: str) -> list[str]:
                     "The mail worker sends them: `meetups serve` runs one, or run `meetups worker`."
                 )
             return lines
+    finally:
+        await database.dispose()
+
+
+@app.command("export-feedback")
+def export_feedback(
+    event_slug: Annotated[str, typer.Argument(help="The event's address name, as in its URL.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
+    export_format: Annotated[
+        str, typer.Option("--format", "-f", help="csv, xlsx or json.")
+    ] = "csv",
+    semicolon: Annotated[
+        bool, typer.Option("--semicolon", help="CSV with semicolons, as German Excel expects.")
+    ] = False,
+    language: Annotated[
+        str, typer.Option("--language", help="Language of the column headings (de or en).")
+    ] = "",
+) -> None:
+    """Export an event's feedback: one row (or object) per response. Anonymous feedback never
+    carries names or e-mail addresses."""
+    from meetups.errors import DomainError
+    from meetups.feedback.exports import FORMATS
+    from meetups.i18n import LANGUAGES
+    from meetups.migrate import upgrade
+
+    export_format = export_format.strip().lower()
+    if export_format not in FORMATS:
+        typer.echo(f"--format must be one of: {', '.join(FORMATS)}", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    language = language or settings.default_language
+    if language not in LANGUAGES:
+        typer.echo(f"--language must be one of: {', '.join(LANGUAGES)}", err=True)
+        raise typer.Exit(2)
+    if output.is_dir():
+        typer.echo(f"{output} is a directory; give the name of the file to write.", err=True)
+        raise typer.Exit(2)
+    upgrade(settings.resolved_database_url)
+    try:
+        count = asyncio.run(
+            _export_feedback(settings, event_slug, export_format, output, semicolon, language)
+        )
+    except DomainError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from None
+    except OSError as error:
+        typer.echo(f"Cannot write {output}: {error.strerror or error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{count} responses written to {output}.")
+
+
+async def _export_feedback(
+    settings: Settings,
+    event_slug: str,
+    export_format: str,
+    output: Path,
+    semicolon: bool,
+    language: str,
+) -> int:
+    from meetups.db import Database, create_engine
+    from meetups.events.lookup import get_event_by_slug
+    from meetups.feedback.exports import export_to_file
+    from meetups.feedback.forms import response_count
+    from meetups.i18n import use_locale
+
+    database = Database(create_engine(settings.resolved_database_url))
+    try:
+        with use_locale(language):
+            async with database.session() as session:
+                event = await get_event_by_slug(event_slug.strip().lower(), session=session)
+                await export_to_file(
+                    event,
+                    export_format,
+                    output,
+                    session=session,
+                    settings=settings,
+                    semicolon=semicolon,
+                )
+                return await response_count(event, session=session)
+    finally:
+        await database.dispose()
+
+
+@app.command("export-payouts")
+def export_payouts(
+    event_slug: Annotated[str, typer.Argument(help="The event's address name, as in its URL.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
+    export_format: Annotated[
+        str, typer.Option("--format", "-f", help="csv (for accounting) or sepa (pain.001).")
+    ] = "csv",
+    execution_date: Annotated[
+        str, typer.Option("--execution-date", help="SEPA: the day to pay, YYYY-MM-DD (today).")
+    ] = "",
+    language: Annotated[
+        str, typer.Option("--language", help="Language of the CSV headings (de or en).")
+    ] = "",
+) -> None:
+    """Export an event's travel claims: CSV of every submitted claim for accounting, or a SEPA
+    credit transfer (pain.001) of the approved, unpaid ones. Marks nothing as paid: confirm that
+    on the event's Travel tab once the bank has carried out the transfer."""
+    from meetups.errors import DomainError
+    from meetups.i18n import LANGUAGES
+    from meetups.migrate import upgrade
+
+    export_format = export_format.strip().lower()
+    if export_format not in ("csv", "sepa"):
+        typer.echo("--format must be csv or sepa", err=True)
+        raise typer.Exit(2)
+    try:
+        when = date.fromisoformat(execution_date) if execution_date else None
+    except ValueError:
+        typer.echo("--execution-date must be a date like 2026-05-14", err=True)
+        raise typer.Exit(2) from None
+    settings = _settings()
+    language = language or settings.default_language
+    if language not in LANGUAGES:
+        typer.echo(f"--language must be one of: {', '.join(LANGUAGES)}", err=True)
+        raise typer.Exit(2)
+    if output.is_dir():
+        typer.echo(f"{output} is a directory; give the name of the file to write.", err=True)
+        raise typer.Exit(2)
+    upgrade(settings.resolved_database_url)
+    try:
+        summary = asyncio.run(
+            _export_payouts(settings, event_slug, export_format, output, when, language)
+        )
+    except DomainError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from None
+    except OSError as error:
+        typer.echo(f"Cannot write {output}: {error.strerror or error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(summary)
+
+
+async def _export_payouts(
+    settings: Settings,
+    event_slug: str,
+    export_format: str,
+    output: Path,
+    execution_date: date | None,
+    language: str,
+) -> str:
+    from meetups.db import Database, create_engine
+    from meetups.events.lookup import get_event_by_slug
+    from meetups.i18n import use_locale
+    from meetups.travel.payout import write_export
+
+    database = Database(create_engine(settings.resolved_database_url))
+    try:
+        with use_locale(language):
+            async with database.session() as session:
+                event = await get_event_by_slug(event_slug.strip().lower(), session=session)
+                return await write_export(
+                    event, export_format, output, session=session, execution_date=execution_date
+                )
     finally:
         await database.dispose()
 

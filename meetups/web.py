@@ -108,13 +108,13 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(travel_invitee_router)
     app.include_router(feedback_invitee_router)
     app.include_router(coverage_invitee_router)
+    app.include_router(calendar_router)  # /i/{token}/calendar.ics
+    app.include_router(checkin_router)  # /i/{token}/checkin.svg
     app.include_router(invitee_router)
     app.include_router(contacts_router)
     app.include_router(feedback_router)
     app.include_router(coverage_router)
     app.include_router(mail_router)
-    app.include_router(calendar_router)
-    app.include_router(checkin_router)
 
 
 def loggable_path(request: Request) -> str:

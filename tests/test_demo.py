@@ -106,3 +106,39 @@ async def test_the_past_event_has_a_believable_history_written_once(settings, se
     assert await _count(session, OutboxMessage, OutboxMessage.event_id == past.id) == mails
     assert await _count(session, SentReminder) == reminders
     assert await _count(session, OutboxMessage, OutboxMessage.event_id != past.id) == 0
+
+
+async def test_the_past_event_has_travel_claims_in_every_status_once(settings, session) -> None:  # type: ignore[no-untyped-def]
+    from meetups.travel.banking import clean_iban
+    from meetups.travel.models import Claim, ClaimStatus, PayoutAccount, Receipt
+    from meetups.travel.payout import sepa_file
+    from meetups.travel.receipts import receipt_bytes, sniff
+
+    first = await seed(settings, session=session)
+    await session.commit()
+    second = await seed(settings, session=session)
+    await session.commit()
+    assert "Travel claims: 9 added" in "\n".join(first)
+    assert "Travel claims: already there." in "\n".join(second)
+
+    past = (await session.exec(select(Event).where(Event.slug == PAST_SLUG))).one()
+    claims = (await session.exec(select(Claim).where(Claim.event_id == past.id))).all()
+    assert {claim.status for claim in claims} == set(ClaimStatus)
+    assert len(claims) == 9
+    payable = [c for c in claims if c.status in (ClaimStatus.approved, ClaimStatus.partly_approved)]
+    assert len(payable) == 3
+    for claim in payable:
+        assert clean_iban(claim.iban) == claim.iban
+    assert any(claim.over_cap for claim in claims)
+
+    ids = [claim.id for claim in claims]
+    query = select(Receipt).where(Receipt.claim_id.in_(ids))  # type: ignore[attr-defined]
+    receipts = (await session.exec(query)).all()
+    assert {r.content_type for r in receipts} == {"image/png", "application/pdf"}
+    for receipt in receipts:
+        assert sniff(await receipt_bytes(receipt, session=session)) is not None
+
+    assert await session.get(PayoutAccount, 1) is not None
+    transfer = await sepa_file(past, session=session)
+    assert len(transfer.claims) == 3
+    assert transfer.total_cents == sum(c.approved_cents or 0 for c in payable)

@@ -46,7 +46,10 @@ def time_or_place_changes(event: Event, fields: EventFields) -> list[Change]:
     """What the form changes of the event's time or place, as the organizer reads it. A new
     time zone that leaves the moments as they were is no change for the guests' calendars."""
     changes: list[Change] = []
-    if fields.starts_at != event.starts_at or fields.ends_at != event.ends_at:
+    if not manage.changes_time_or_place(event, fields):
+        return changes
+    times = (manage.to_minute(fields.starts_at), manage.to_minute(fields.ends_at))
+    if times != (manage.to_minute(event.starts_at), manage.to_minute(event.ends_at)):
         changes.append(
             Change(
                 _("When"),

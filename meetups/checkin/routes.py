@@ -25,7 +25,7 @@ from meetups.deps import (
     SettingsDep,
     current_organizer,
 )
-from meetups.errors import DomainError, ValidationFailed
+from meetups.errors import DomainError, NotFound, ValidationFailed
 from meetups.events.lookup import get_event_by_slug
 from meetups.events.models import Event
 from meetups.forms import form_data, is_checked
@@ -193,21 +193,22 @@ async def _act(
     try:
         guest = await action(data)
     except CheckInRefused as refused:
-        await session.rollback()
+        # Nothing was changed (a check-in that lost a race undid only its own savepoint): the
+        # card shows the guest as they are, with the reason.
         if is_htmx(request) and refused.guest is not None:
-            guest = await desk.desk_guest(event, refused.guest.invitee.id, session=session)
             return _card(
                 request,
                 event,
-                guest,
+                refused.guest,
                 organizer,
                 message=refused.message,
                 kind="warn",
                 status_code=409,
             )
         return redirect(request, back, flash=refused.message)
+    except NotFound:
+        raise  # the friendly 404 page
     except DomainError as error:
-        await session.rollback()
         return redirect(request, back, flash=error.message)
     await session.commit()
     if not is_htmx(request):
@@ -278,18 +279,17 @@ async def add_walk_in(
     try:
         guest = await desk.add_walk_in(event, data, organizer=organizer, session=session)
     except ValidationFailed as error:
-        await session.rollback()
+        # Refused before anything was added (the fields, or a guest who is in already).
         context = await _page_context(request, event, organizer, session=session)
         context.update(walk_in=values, walk_in_errors=error.errors)
         return render(request, "checkin/desk.html", context, block="walk_in", status_code=422)
     except CheckInRefused as refused:
-        await session.rollback()
+        # Refused before anything was added (the fields, or a guest who is in already).
         context = await _page_context(request, event, organizer, session=session)
         context.update(walk_in=values, walk_in_errors={"_form": refused.message})
         return render(request, "checkin/desk.html", context, block="walk_in", status_code=409)
     except DomainError as error:
-        await session.rollback()
-        return redirect(request, _desk_url(event), flash=error.message)
+        return redirect(request, f"/events/{slug}/checkin", flash=error.message)
     await session.commit()
     message = (
         _("%(name)s is added to the guest list and checked in.", name=guest.contact.name)

@@ -19,6 +19,7 @@ from meetups.demo.history import add_past_history
 from meetups.events.models import Event, EventStatus
 from meetups.invitations.guest_list import add_contacts
 from meetups.invitations.models import Invitee
+from meetups.travel.demo import add_demo_claims
 
 BUNDLED_BLOGGERS = Path(__file__).with_name("bloggers.csv")
 DEMO_EMAIL = "demo@example.com"
@@ -140,6 +141,7 @@ async def seed(
         )  # type: ignore[arg-type]
         await add_contacts(past, list((await session.exec(guests)).all()), session=session)
     history_added = await add_past_history(past, settings, session=session)
+    claims_added = await add_demo_claims(past, organizer, session=session)
 
     def event_line(event: Event, created: bool) -> str:
         state = "created" if created else "already there"
@@ -153,6 +155,9 @@ async def seed(
         f"{result.updated + result.unchanged} already there, "
         f"{result.rejected} rows of the file rejected; "
         f"{result.added_to_guest_list} put on the guest list.",
+        f"Travel claims: {claims_added} added to the past event (one in every status)."
+        if claims_added
+        else "Travel claims: already there.",
         "",
         f"Sign in at {settings.absolute_url('/login')}",
         f"  e-mail:   {DEMO_EMAIL}",

@@ -92,12 +92,17 @@ def _squeezed(text: str) -> str:
     return " ".join(text.split())
 
 
+def to_minute(moment: datetime) -> datetime:
+    """The form knows minutes only: seconds of a stored time are no change."""
+    return moment.replace(second=0, microsecond=0)
+
+
 def changes_time_or_place(event: Event, fields: EventFields) -> bool:
     """Whether the guests' calendar entries must follow: another start, end, venue or address.
     (Another time zone for the same moments changes nothing in a calendar.)"""
     return (
-        fields.starts_at != event.starts_at
-        or fields.ends_at != event.ends_at
+        to_minute(fields.starts_at) != to_minute(event.starts_at)
+        or to_minute(fields.ends_at) != to_minute(event.ends_at)
         or _squeezed(fields.venue) != _squeezed(event.venue)
         or _squeezed(fields.address) != _squeezed(event.address)
     )

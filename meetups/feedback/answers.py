@@ -173,15 +173,15 @@ async def own_response(
     session: AsyncSession,
     secret: bytes,
     edit_code: str | None = None,
+    lock: bool = False,
 ) -> FeedbackResponse | None:
-    """The invitee's response: by their name (named), or by the edit code they hold."""
-    named = (
-        await session.exec(
-            select(FeedbackResponse).where(
-                FeedbackResponse.invitee_id == invitee.id, FeedbackResponse.event_id == event.id
-            )
-        )
-    ).first()
+    """The invitee's response: by their name (named), or by the edit code they hold. With
+    `lock`, the row is locked for the change (PostgreSQL), so that two changes of the same
+    response at the same moment happen one after the other."""
+    named_query = select(FeedbackResponse).where(
+        FeedbackResponse.invitee_id == invitee.id, FeedbackResponse.event_id == event.id
+    )
+    named = (await session.exec(named_query.with_for_update() if lock else named_query)).first()
     if named is not None:
         return named
     key = edit_key_hash(edit_code, secret) if edit_code else None
@@ -190,7 +190,7 @@ async def own_response(
     query = select(FeedbackResponse).where(
         FeedbackResponse.edit_key_hash == key, FeedbackResponse.event_id == event.id
     )
-    return (await session.exec(query)).first()
+    return (await session.exec(query.with_for_update() if lock else query)).first()
 
 
 # Reading and checking answers.
@@ -334,6 +334,10 @@ class FeedbackPage:
     def closes_at(self) -> datetime:
         return closes_at(self.event)
 
+    @property
+    def reason_message(self) -> str:
+        return closed_message(self.reason) if self.reason else ""
+
 
 async def feedback_page(
     event: Event,
@@ -440,14 +444,14 @@ async def submit_feedback(
 
     secret = settings.secret
     response = await own_response(
-        event, invitee, session=session, secret=secret, edit_code=edit_code
+        event, invitee, session=session, secret=secret, edit_code=edit_code, lock=True
     )
     created = False
     new_code: str | None = None
     if response is None:
         if not await _claim_marker(event, invitee, secret, session):
             # Answered before (or at this very moment, in another request).
-            response = await own_response(event, invitee, session=session, secret=secret)
+            response = await own_response(event, invitee, session=session, secret=secret, lock=True)
             if response is None:
                 raise AlreadyAnswered(
                     _(

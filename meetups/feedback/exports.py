@@ -439,3 +439,37 @@ async def write_xlsx(
         )
     # Zipping the sheets' files together is blocking work: off the event loop.
     await anyio.to_thread.run_sync(workbook.save, path)
+
+
+# Writing an export to a file (the `meetups export-feedback` command).
+
+
+async def export_to_file(
+    event: Event,
+    extension: str,
+    path: Path,
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    semicolon: bool = False,
+) -> None:
+    """Writes the export next to `path` first and moves it into place when complete, so that a
+    failed export never leaves half a file behind."""
+    if extension not in FORMATS:
+        raise ValueError(f"unknown export format {extension!r}")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        if extension == "xlsx":
+            await write_xlsx(event, partial, session=session, settings=settings)
+        else:
+            chunks = (
+                csv_chunks(event, session=session, semicolon=semicolon)
+                if extension == "csv"
+                else json_chunks(event, session=session, settings=settings)
+            )
+            async with await anyio.open_file(partial, "wb") as file:
+                async for chunk in chunks:
+                    await file.write(chunk)
+        await anyio.Path(partial).replace(path)
+    finally:
+        await anyio.Path(partial).unlink(missing_ok=True)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlmodel import col, delete, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from meetups.db import utcnow
@@ -53,7 +53,7 @@ def kind_labels() -> dict[QuestionKind, str]:
     }
 
 
-@dataclass
+@dataclass(eq=False)
 class Question:
     """A question with its choices, and how many responses answered it (and each choice)."""
 
@@ -366,18 +366,14 @@ async def update_question(
     session.add(question)
     if not entry.kind.has_options:
         # No answers point at them (the kind could change), so the choices go.
-        await session.exec(  # type: ignore[call-overload]
-            delete(FeedbackOption).where(col(FeedbackOption.question_id) == question.id)
-        )
+        for option in current.options:
+            await session.delete(option)
     else:
         kept = [option for option in current.options if option.id not in entry.removed_options]
-        if entry.removed_options:
-            await session.exec(  # type: ignore[call-overload]
-                delete(FeedbackOption).where(
-                    col(FeedbackOption.question_id) == question.id,
-                    col(FeedbackOption.id).in_(entry.removed_options),
-                )
-            )
+        for option in current.options:
+            if option.id in entry.removed_options:
+                await session.delete(option)
+        await session.flush()
         for position, option in enumerate(kept):
             option.label = entry.renamed_options.get(option.id, option.label)  # type: ignore[arg-type]
             option.position = position
@@ -422,6 +418,8 @@ async def remove_question(event: Event, question_id: int, *, session: AsyncSessi
                 question=current.question.label,
             )
         )
+    for option in current.options:
+        await session.delete(option)
     await session.delete(current.question)
     await session.flush()
 
@@ -545,9 +543,13 @@ async def _replace_questions(
                 "Add, reword or reorder questions one by one instead."
             )
         )
-    await session.exec(  # type: ignore[call-overload]
-        delete(FeedbackQuestion).where(col(FeedbackQuestion.event_id) == event.id)
-    )
+    # Deleted through the session (not in bulk), so that no stale rows linger in its identity
+    # map when SQLite hands out the freed ids again.
+    for question in await questions_of(event, session=session):
+        for option in question.options:
+            await session.delete(option)
+        await session.delete(question.question)
+    await session.flush()
     for position, template in enumerate(templates[:MAX_QUESTIONS]):
         question = FeedbackQuestion(
             event_id=event.id,  # type: ignore[arg-type]

@@ -57,6 +57,12 @@ class ScaleSummary:
         return self.total / self.respondents if self.respondents else None
 
     @property
+    def average_rounded(self) -> Decimal | None:
+        """The average to one decimal, for showing."""
+        average = self.average
+        return None if average is None else rounded(average, 1)
+
+    @property
     def average_text(self) -> str:
         """The average with one decimal ("4.3"), or "" without answers."""
         average = self.average

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from babel.numbers import format_percent
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from meetups import i18n
 from meetups.contacts.models import Contact
 from meetups.db import Database, utcnow
 from meetups.deps import Editor, RowId, SessionDep, SettingsDep, Viewer
@@ -153,6 +155,7 @@ async def _question_page(
         "active_tab": "feedback",
         "subtab": "form",
         "q": question,
+        "editing": True,
         "values": values
         or {
             "kind": question.kind.value,
@@ -359,6 +362,9 @@ async def send_now(
 @router.get("/events/{slug}/feedback/preview")
 async def preview(request: Request, slug: str, session: SessionDep, organizer: Viewer) -> Response:
     event = await get_event_by_slug(slug, session=session)
+    # In the attendees' language (the event's), unless another is chosen on the page.
+    chosen = request.query_params.get("lang")
+    i18n.set_locale(chosen if chosen in i18n.LANGUAGES else event.language)
     questions = await forms.questions_of(event, session=session)
     sample = Contact(name=_("Alex Example"), email="alex@example.com", language=event.language)
     page = FeedbackPage(
@@ -407,6 +413,7 @@ async def results(
         "kind_labels": forms.kind_labels(),
         "closes_at": closes_at(event),
         "now": utcnow(),
+        "percent": lambda share: format_percent(share, locale=i18n.current_locale()),
     }
     return render(request, "feedback/results.html", context, block="tab")
 

@@ -67,7 +67,12 @@ def kind_label(kind: str) -> str:
         KIND_EVENT_UPDATE: _("Event update"),
         KIND_CANCELLATION: _("Cancellation"),
     }
-    return labels.get(kind, kind)
+    if kind in labels:
+        return labels[kind]
+    # Imported here: the travel e-mails build on this module.
+    from meetups.travel.messages import kind_label as travel_kind_label
+
+    return travel_kind_label(kind) or kind
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,14 @@ def answers_open(event: Event) -> bool:
     return closed_reason(event, utcnow()) is None
 
 
+def _travel_policy(event: Event) -> str:
+    """The event's travel policy in plain words ("" when it pays no travel costs)."""
+    # Imported here: the travel policy asks check-in who came, which uses this module.
+    from meetups.travel.policy import policy_text
+
+    return policy_text(event)
+
+
 def render_email(kind: str, language: str, context: Mapping[str, Any]) -> RenderedEmail:
     """Renders `emails/<kind>.*` in `language`."""
     with i18n.use_locale(language):
@@ -138,6 +151,7 @@ def render_email(kind: str, language: str, context: Mapping[str, Any]) -> Render
         if isinstance(context.get("event"), Event):
             # Dates are words: they must be written in the letter's language, not the caller's.
             values["deadline"] = answers_close_at(context["event"])
+            values["travel_policy"] = _travel_policy(context["event"])
         subject = one_line(_env.get_template(f"{kind}.subject.txt").render(values))
         values["subject"] = subject
         text = _env.get_template(f"{kind}.txt").render(values)

@@ -32,7 +32,13 @@ from meetups.travel.models import (
     DecisionAction,
     Receipt,
 )
-from meetups.travel.money import mileage_cents, over_cap_by, parse_amount, parse_distance
+from meetups.travel.money import (
+    MAX_ITEM_CENTS,
+    mileage_cents,
+    over_cap_by,
+    parse_amount,
+    parse_distance,
+)
 from meetups.validation import FORMULA_PREFIXES, clean_name, clean_text
 
 MAX_ITEMS = 30
@@ -200,6 +206,10 @@ async def _editable_claim(
 ) -> tuple[Claim, ClaimView]:
     """The invitee's claim, locked, after checking that they may change it now; with `create`,
     a new draft when they have none. Raises ClaimClosed."""
+    # One change at a time per invitee (two tabs, a double click): on PostgreSQL the invitee's
+    # row is locked, so the second waits instead of opening a second claim; SQLite writers take
+    # the database lock up front anyway.
+    await session.exec(select(Invitee.id).where(Invitee.id == invitee.id).with_for_update())
     view = await claim_view(invitee, session=session)
     claim = await claim_of(invitee, session=session, lock=True)
     if claim is not None:
@@ -318,6 +328,8 @@ def parse_item(data: Mapping[str, str], event: Event) -> ItemFields:
             amount = mileage_cents(distance, rate)
             if amount == 0:
                 errors["distance_km"] = _("This distance comes to less than a cent.")
+            elif amount > MAX_ITEM_CENTS:
+                errors["distance_km"] = _("This is too far for one cost; please split it up.")
         except ValueError as error:
             errors["distance_km"] = str(error)
     else:

@@ -11,6 +11,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sepaxml import SepaTransfer
 from sepaxml.validation import ValidationError as SepaValidationError
@@ -315,3 +316,34 @@ async def sepa_file(
         total_cents=sum(claim.approved_cents or 0 for claim in claims),
         execution_date=execution_date,
     )
+
+
+async def write_export(
+    event: Event,
+    export_format: str,
+    output: Path,
+    *,
+    session: AsyncSession,
+    execution_date: date | None = None,
+) -> str:
+    """Writes the CSV ("csv") or the SEPA file ("sepa") to `output` and says what it holds.
+    The file appears whole or not at all (written beside it, then renamed)."""
+    if export_format == "sepa":
+        result = await sepa_file(event, session=session, execution_date=execution_date)
+        content = result.xml
+        summary = _(
+            "%(count)s transfers of %(total)s in all, to be paid on %(date)s, written to "
+            "%(file)s. Nothing is marked as paid yet.",
+            count=len(result.claims),
+            total=_amount(result.total_cents) + " EUR",
+            date=result.execution_date.isoformat(),
+            file=str(output),
+        )
+    else:
+        claims = await _export_claims(event, session=session)
+        content = claims_csv(event, claims)
+        summary = _("%(count)s claims written to %(file)s.", count=len(claims), file=str(output))
+    partial = output.with_name(f".{output.name}.partial")
+    partial.write_bytes(content)
+    partial.replace(output)
+    return summary

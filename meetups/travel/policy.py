@@ -74,6 +74,7 @@ class Refusal(StrEnum):
 
     off = "off"
     cancelled = "cancelled"
+    archived = "archived"
     not_attending = "not_attending"
     not_checked_in = "not_checked_in"
     deadline = "deadline"
@@ -86,6 +87,11 @@ def refusal_message(reason: Refusal, event: Event) -> str:
         return _(
             "This event was cancelled, so no travel costs can be claimed here. If you had "
             "costs anyway, please write to the organizers."
+        )
+    if reason == Refusal.archived:
+        return _(
+            "Travel claims for this event are closed. If you have a question about your costs, "
+            "please write to the organizers."
         )
     if reason == Refusal.not_attending:
         return _("Travel costs can be claimed by guests who accepted the invitation and came.")
@@ -133,6 +139,8 @@ async def eligibility(
         return result(Refusal.off)
     if event.status == EventStatus.cancelled:
         return result(Refusal.cancelled)
+    if event.archived_at is not None:
+        return result(Refusal.archived)
     if not await may_claim(event, invitee, session=session):
         used = await check_in_used(event, session=session)
         return result(Refusal.not_checked_in if used else Refusal.not_attending)

@@ -21,7 +21,7 @@ from meetups.deps import SessionDep, SettingsDep
 from meetups.errors import DomainError, NotFound, ValidationFailed
 from meetups.events.form import travel_category_labels
 from meetups.forms import form_data, form_file
-from meetups.htmx import is_htmx, redirect
+from meetups.htmx import is_htmx, redirect, templates
 from meetups.invitations.models import Invitee
 
 # The invitation page's own handling of personal links (throttling, the wrong-link page, the
@@ -35,6 +35,9 @@ from meetups.travel.review import action_labels, status_labels
 from meetups.travel.routes import receipt_response
 
 router = APIRouter()
+
+# The invitation page (templates/rsvp/page.html, travel/_rsvp_travel.html) states the policy.
+templates.env.globals["travel_policy_text"] = policy.policy_text
 
 ITEM_FIELDS = frozenset({"category", "spent_on", "description", "amount", "distance_km", "receipt"})
 

@@ -39,6 +39,14 @@ def _claim_url(event: Event, claim_id: int | None, suffix: str = "") -> str:
     return f"/events/{event.slug}/travel/claims/{claim_id}{suffix}"
 
 
+async def _undo(session: SessionDep, *rows: Any) -> None:
+    """Undoes a failed attempt; the rows the page still shows are read afresh (a rollback
+    expires them, and the page must not load them lazily)."""
+    await session.rollback()
+    for row in rows:
+        await session.refresh(row)
+
+
 def _can_decide(organizer: Organizer) -> bool:
     return organizer.role.allows(Role.organizer)
 
@@ -136,7 +144,7 @@ async def set_budget(
     try:
         cents = await review.set_budget(event, data.get("budget", ""), session=session)
     except ValidationFailed as error:
-        await session.rollback()
+        await _undo(session, organizer, event)
         return await _tab(
             request,
             event,
@@ -184,7 +192,7 @@ async def mark_paid_batch(
             settings=settings,
         )
     except DomainError as error:
-        await session.rollback()
+        await _undo(session, organizer, event)
         return redirect(request, _tab_url(event, ClaimStatus.approved), flash=_error_text(error))
     await session.commit()
     return redirect(request, _tab_url(event), flash=_paid_message(outcome))
@@ -206,7 +214,7 @@ async def mark_paid_across(
             settings=settings,
         )
     except DomainError as error:
-        await session.rollback()
+        await _undo(session, organizer)
         return redirect(request, "/travel?status=approved", flash=_error_text(error))
     await session.commit()
     return redirect(request, "/travel?status=paid", flash=_paid_message(outcome))
@@ -361,7 +369,7 @@ async def _decide(
     except NotFound:
         raise
     except ValidationFailed as failure:
-        await session.rollback()
+        await _undo(session, organizer, event)
         return await _claim_page(
             request,
             event,
@@ -373,7 +381,7 @@ async def _decide(
             status_code=422,
         )
     except DomainError as failure:
-        await session.rollback()
+        await _undo(session, organizer, event)
         return await _claim_page(
             request,
             event,
@@ -455,7 +463,7 @@ async def mark_claim_paid(
             settings=settings,
         )
     except ValidationFailed as failure:
-        await session.rollback()
+        await _undo(session, organizer, event)
         return await _claim_page(
             request,
             event,
@@ -467,7 +475,7 @@ async def mark_claim_paid(
             status_code=422,
         )
     except DomainError as failure:
-        await session.rollback()
+        await _undo(session, organizer, event)
         return await _claim_page(
             request,
             event,
@@ -478,7 +486,7 @@ async def mark_claim_paid(
             status_code=409,
         )
     if not outcome.paid:
-        await session.rollback()
+        await _undo(session, organizer, event)
         return await _claim_page(
             request,
             event,
@@ -576,7 +584,7 @@ async def save_payout_account(request: Request, session: SessionDep, admin: Admi
     try:
         await payout.save_payout_account(data, organizer=admin, session=session)
     except ValidationFailed as error:
-        await session.rollback()
+        await _undo(session, admin)
         values = {key: data.get(key, "")[:100] for key in ("name", "bic")}
         return _account_page(
             request,

@@ -4,6 +4,7 @@ that sends its mail there."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -48,7 +49,10 @@ GUESTS = {
     "davis": ("Dana D’Avis", "davis@example.com", InviteeStatus.maybe, "de"),
     "carl": ("Carl Absage", "carl@example.com", InviteeStatus.declined, "de"),
     "dora": ("Dora Offen", "dora@example.com", InviteeStatus.invited, "de"),
-    "erik": ("Erik Warteliste", "erik@example.com", InviteeStatus.waitlisted, "de"),
+    # Waitlisted in the tests that need it (nobody waits while places are free, and those waiting
+    # would keep the others from accepting).
+    "erik": ("Erik Warteliste", "erik@example.com", InviteeStatus.invited, "de"),
+    "frida": ("Frida Frage", "frida@example.com", InviteeStatus.invited, "en"),
     "nina": ("Nina Nochnicht", "nina@example.com", InviteeStatus.not_invited, "de"),
 }
 
@@ -82,12 +86,11 @@ async def add_guest(
 @pytest.fixture
 async def party(session: Any, settings: Settings) -> Party:
     """A published event four weeks ahead with a guest in every state (committed)."""
-    event = await factories.make_event(session, seats_taken=1, capacity=50)
+    starts_at = utcnow().replace(second=0, microsecond=0) + timedelta(days=28)
+    event = await factories.make_event(session, starts_at=starts_at, seats_taken=1, capacity=50)
     party = Party(event)
     for key, (name, email, status, language) in GUESTS.items():
-        party.guests[key] = await add_guest(
-            session, settings, event, name, email, status, language
-        )
+        party.guests[key] = await add_guest(session, settings, event, name, email, status, language)
     await session.commit()
     return party
 

@@ -94,3 +94,62 @@ async def history_of(session: Any, claim_id: int) -> list[ClaimDecision]:
 async def mails(session: Any, kind_prefix: str = "travel_") -> list[OutboxMessage]:
     rows = await reload(session, select(OutboxMessage).order_by(col(OutboxMessage.id)))
     return [row for row in rows if row.kind.startswith(kind_prefix)]
+
+
+def mail_text(row: OutboxMessage) -> str:
+    """The plain-text part of a queued e-mail."""
+    import email
+    from email.policy import default
+
+    message = email.message_from_string(row.raw, policy=default)
+    part = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+    assert part is not None
+    return part.get_content()
+
+
+async def make_claim(
+    session: Any,
+    guest: Any,
+    *,
+    status: Any,
+    amounts: list[int],
+    approved: list[int] | None = None,
+    iban: str = "DE89370400440532013000",
+    bic: str = "",
+    payee: str | None = None,
+    descriptions: list[str] | None = None,
+) -> Claim:
+    """A claim arranged directly in the database (flushed, not committed)."""
+    from datetime import date
+
+    from meetups.events.models import TravelCategory
+    from meetups.travel.models import ClaimStatus
+
+    now = datetime.now(UTC)
+    claim = Claim(
+        event_id=guest.invitee.event_id,
+        invitee_id=guest.invitee.id,
+        status=status,
+        payee_name=payee if payee is not None else guest.contact.name,
+        iban=iban,
+        bic=bic,
+        requested_cents=sum(amounts),
+        approved_cents=sum(approved) if approved is not None else None,
+        submitted_at=now if status != ClaimStatus.draft else None,
+        paid_on=now.date() if status == ClaimStatus.paid else None,
+    )
+    session.add(claim)
+    await session.flush()
+    for index, cents in enumerate(amounts):
+        session.add(
+            ClaimItem(
+                claim_id=claim.id,
+                category=TravelCategory.train,
+                spent_on=date.today(),
+                description=(descriptions or [""] * len(amounts))[index],
+                amount_cents=cents,
+                approved_cents=approved[index] if approved is not None else None,
+            )
+        )
+    await session.flush()
+    return claim
