@@ -65,7 +65,12 @@ async def test_the_past_event_has_a_believable_history_written_once(settings, se
     await session.commit()
     past = (await session.exec(select(Event).where(Event.slug == PAST_SLUG))).one()
     counts = await guest_list_counts(past, session=session)
-    mails = await _count(session, OutboxMessage, OutboxMessage.event_id == past.id)
+    invitation_kinds = ("invitation", "reminder_no_answer", "reminder_day_before")
+    ours = (
+        OutboxMessage.event_id == past.id,
+        OutboxMessage.kind.in_(invitation_kinds) | OutboxMessage.kind.startswith("confirmation_"),  # type: ignore[attr-defined]
+    )
+    mails = await _count(session, OutboxMessage, *ours)
     reminders = await _count(session, SentReminder)
     await session.commit()
 
@@ -94,18 +99,24 @@ async def test_the_past_event_has_a_believable_history_written_once(settings, se
     )
     # Everything delivered but the one address that bounced.
     failed = (
-        await session.exec(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.failed))
+        await session.exec(
+            select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.failed, *ours)
+        )
     ).all()
     assert len(failed) == 1
     assert "550 5.1.1" in (failed[0].last_error or "")
-    assert await _count(session, OutboxMessage, OutboxMessage.status == OutboxStatus.queued) == 0
+    assert (
+        await _count(session, OutboxMessage, OutboxMessage.status == OutboxStatus.queued, *ours)
+        == 0
+    )
     # 24 invitations, 22 confirmations, 16 day-before reminders, 1 reminder to answer.
     assert mails == 24 + 22 + 16 + 1
     assert reminders == 17
     # Nothing of it is written twice.
-    assert await _count(session, OutboxMessage, OutboxMessage.event_id == past.id) == mails
+    assert await _count(session, OutboxMessage, *ours) == mails
     assert await _count(session, SentReminder) == reminders
-    assert await _count(session, OutboxMessage, OutboxMessage.event_id != past.id) == 0
+    upcoming = (await session.exec(select(Event).where(Event.slug == UPCOMING_SLUG))).one()
+    assert await _count(session, OutboxMessage, OutboxMessage.event_id == upcoming.id) == 0
 
 
 async def test_the_past_event_has_travel_claims_in_every_status_once(settings, session) -> None:  # type: ignore[no-untyped-def]
@@ -142,3 +153,43 @@ async def test_the_past_event_has_travel_claims_in_every_status_once(settings, s
     transfer = await sepa_file(past, session=session)
     assert len(transfer.claims) == 3
     assert transfer.total_cents == sum(c.approved_cents or 0 for c in payable)
+
+
+async def test_the_past_event_has_feedback_and_coverage_written_once(settings, session) -> None:  # type: ignore[no-untyped-def]
+    from meetups.coverage.links import counts_by_kind
+    from meetups.coverage.models import CoverageLink
+    from meetups.feedback.exports import csv_chunks
+    from meetups.feedback.models import FeedbackQuestion, FeedbackRequest, FeedbackResponse
+    from meetups.feedback.report import event_results
+
+    first = await seed(settings, session=session)
+    await session.commit()
+    second = await seed(settings, session=session)
+    await session.commit()
+    past = (await session.exec(select(Event).where(Event.slug == PAST_SLUG))).one()
+    attendees = await _count(
+        session, Invitee, Invitee.event_id == past.id, Invitee.status == InviteeStatus.accepted
+    )
+    responses = await _count(session, FeedbackResponse, FeedbackResponse.event_id == past.id)
+    assert await _count(session, FeedbackQuestion, FeedbackQuestion.event_id == past.id) == 9
+    assert await _count(session, FeedbackRequest) == attendees
+    assert responses == attendees - 2
+    assert f"a form with {responses} responses" in "\n".join(first)
+    assert "Feedback: already there." in "\n".join(second)
+    # The form is still open for a week, so the demo can be answered too.
+    assert past.feedback_closes_at - utcnow() > timedelta(days=5)
+
+    results = await event_results(past, session=session, settings=settings)
+    assert results.rate.asked == attendees
+    assert results.rate.answered == responses
+    nps = next(r.nps for r in results.questions if r.nps is not None)
+    assert nps.promoters and nps.passives and nps.detractors  # varied, not uniform
+    ratings = [r.scale for r in results.questions if r.scale is not None and r.nps is None]
+    assert all(len({bar.count for bar in scale.bars}) > 1 for scale in ratings)
+    assert any(r.texts for r in results.questions)
+    exported = b"".join([chunk async for chunk in csv_chunks(past, session=session)])
+    assert exported.decode("utf-8-sig").count("\r\n") == responses + 1
+
+    counts = await counts_by_kind(past, session=session)
+    assert sum(counts.values()) == await _count(session, CoverageLink) == 4
+    assert await _count(session, CoverageLink, CoverageLink.discloses_paid_travel == False) == 1  # noqa: E712

@@ -158,16 +158,23 @@ async def checkin_code_lookup(
     return render(request, "checkin/desk.html", context, block="result")
 
 
+# Where a guest's card can be on the page, and how to find it there.
+CARD_PLACES = {"result": "#checkin-result", "list": "#checkin-results"}
+
+
 def _card(
     request: Request,
     event: Event,
     guest: DeskGuest,
     organizer: Organizer,
     *,
+    where: str,
     message: str = "",
     kind: str = "ok",
     status_code: int = 200,
 ) -> Response:
+    where = where if where in CARD_PLACES else "list"
+    other = next(place for place in CARD_PLACES if place != where)
     context = {
         "event": event,
         "guest": guest,
@@ -175,8 +182,17 @@ def _card(
         "problem": desk.desk_problem(event),
         "message": message,
         "kind": kind,
+        "where": where,
+        "other": other,
+        "other_selector": f"{CARD_PLACES[other]} [data-guest=guest-{guest.invitee.id}]",
     }
-    return render(request, "checkin/_guest.html", context, status_code=status_code, headers=CHANGED)
+    return render(
+        request,
+        "checkin/_guest_response.html",
+        context,
+        status_code=status_code,
+        headers=CHANGED,
+    )
 
 
 async def _act(
@@ -201,6 +217,7 @@ async def _act(
                 event,
                 refused.guest,
                 organizer,
+                where=data.get("where", ""),
                 message=refused.message,
                 kind="warn",
                 status_code=409,
@@ -213,7 +230,7 @@ async def _act(
     await session.commit()
     if not is_htmx(request):
         return redirect(request, back, flash=done(guest))
-    return _card(request, event, guest, organizer, message=done(guest))
+    return _card(request, event, guest, organizer, where=data.get("where", ""), message=done(guest))
 
 
 @router.post("/events/{slug}/checkin/guests/{invitee_id}")

@@ -99,12 +99,6 @@ async def coverage_page(
     return await _coverage_page(request, token, found, session, language=language)
 
 
-async def _fresh(invitee: Invitee, session: SessionDep) -> Invitee:
-    invitee_id = invitee.id
-    await session.rollback()
-    return await session.get(Invitee, invitee_id, populate_existing=True) or invitee
-
-
 @router.post("/i/{token}/coverage")
 async def add_coverage(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
@@ -122,9 +116,9 @@ async def add_coverage(
                 _("Links can be added by those who took part, once the event has begun.")
             )
         entry = links.parse_coverage(data, by_organizer=False)
-        await links.add_link(event, entry, session=session, invitee=found)
+        async with session.begin_nested():
+            await links.add_link(event, entry, session=session, invitee=found)
     except ValidationFailed as failure:
-        found = await _fresh(found, session)
         values = {**_blank(), **{k: v[:2000] for k, v in data.items()}}
         return await _coverage_page(
             request,
@@ -137,7 +131,6 @@ async def add_coverage(
             status_code=422,
         )
     except DomainError as failure:
-        found = await _fresh(found, session)
         return await _coverage_page(
             request,
             token,
@@ -167,9 +160,9 @@ async def remove_coverage(
     event = await session.get(Event, found.event_id)
     assert event is not None
     try:
-        await links.remove_link(event, link_id, session=session, invitee=found)
+        async with session.begin_nested():
+            await links.remove_link(event, link_id, session=session, invitee=found)
     except NotFound as failure:
-        found = await _fresh(found, session)
         return await _coverage_page(
             request,
             token,

@@ -101,9 +101,9 @@ async def add_coverage(
     data = await form_data(request)
     try:
         entry = links.parse_coverage(data, by_organizer=True)
-        await links.add_link(event, entry, session=session, organizer=organizer)
+        async with session.begin_nested():
+            await links.add_link(event, entry, session=session, organizer=organizer)
     except ValidationFailed as error:
-        await session.rollback()
         values = {**_blank(), **{k: v[:2000] for k, v in data.items()}}
         return await _list_page(
             request, event, session, values=values, errors=error.errors, status_code=422
@@ -152,9 +152,9 @@ async def save_coverage(
     data = await form_data(request)
     try:
         entry = links.parse_coverage(data, by_organizer=True)
-        await links.update_link(event, link_id, entry, session=session)
+        async with session.begin_nested():
+            await links.update_link(event, link_id, entry, session=session)
     except ValidationFailed as error:
-        await session.rollback()
         link = await links.get_link(event, link_id, session=session)
         values = {**_values_of(link), **{k: v[:2000] for k, v in data.items()}}
         return _edit_page(request, event, link, values=values, errors=error.errors, status_code=422)

@@ -14,9 +14,11 @@ from meetups.accounts.models import Organizer, Role
 from meetups.accounts.passwords import hash_password
 from meetups.config import Settings
 from meetups.contacts.csv_import import apply_import
+from meetups.coverage.demo import add_demo_coverage
 from meetups.db import Database, create_engine, utcnow
 from meetups.demo.history import add_past_history
 from meetups.events.models import Event, EventStatus
+from meetups.feedback.demo import add_demo_feedback
 from meetups.invitations.guest_list import add_contacts
 from meetups.invitations.models import Invitee
 from meetups.travel.demo import add_demo_claims
@@ -142,6 +144,8 @@ async def seed(
         await add_contacts(past, list((await session.exec(guests)).all()), session=session)
     history_added = await add_past_history(past, settings, session=session)
     claims_added = await add_demo_claims(past, organizer, session=session)
+    feedback_added = await add_demo_feedback(past, settings, session=session)
+    coverage_added = await add_demo_coverage(past, organizer, session=session)
 
     def event_line(event: Event, created: bool) -> str:
         state = "created" if created else "already there"
@@ -158,6 +162,12 @@ async def seed(
         f"Travel claims: {claims_added} added to the past event (one in every status)."
         if claims_added
         else "Travel claims: already there.",
+        f"Feedback: a form with {feedback_added} responses on the past event."
+        if feedback_added
+        else "Feedback: already there.",
+        f"Coverage: {coverage_added} links on the past event."
+        if coverage_added
+        else "Coverage: already there.",
         "",
         f"Sign in at {settings.absolute_url('/login')}",
         f"  e-mail:   {DEMO_EMAIL}",

@@ -24,13 +24,14 @@ MUTED = "#5f6b7a"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 WIDTH = 640
-LABEL_WIDTH = 230
 VALUE_WIDTH = 110
 ROW_HEIGHT = 30
 BAR_HEIGHT = 18
 HEADING_HEIGHT = 34
 PADDING = 8
-MAX_LABEL_CHARACTERS = 32
+# Labels longer than this go above their bar, across the whole width.
+SHORT_LABEL = 14
+STACKED_ROW_HEIGHT = 46
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,11 @@ class ChartBar:
     tone: str = "primary"
 
 
-def _short(label: str) -> str:
+def _short(label: str, limit: int = 80) -> str:
     label = " ".join(label.split())
-    if len(label) <= MAX_LABEL_CHARACTERS:
+    if len(label) <= limit:
         return label
-    return label[: MAX_LABEL_CHARACTERS - 1].rstrip() + "…"
+    return label[: limit - 1].rstrip() + "…"
 
 
 def bar_chart(
@@ -58,8 +59,13 @@ def bar_chart(
 ) -> str:
     """A horizontal bar chart as an <svg> element (also a complete SVG file on its own)."""
     top = PADDING + (HEADING_HEIGHT if with_heading else 0)
-    height = top + ROW_HEIGHT * max(len(bars), 1) + PADDING
-    bar_area = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    # Short labels (numbers of a scale) stand left of their bars; longer ones (choices) above.
+    stacked = any(len(bar.label) > SHORT_LABEL for bar in bars)
+    row_height = STACKED_ROW_HEIGHT if stacked else ROW_HEIGHT
+    height = top + row_height * max(len(bars), 1) + PADDING
+    label_width = max(40, 16 + 8 * max((len(bar.label) for bar in bars), default=0))
+    bar_left = PADDING if stacked else label_width
+    bar_area = WIDTH - bar_left - VALUE_WIDTH
     summary = description or "; ".join(f"{bar.label}: {bar.value_text}" for bar in bars)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
@@ -73,26 +79,37 @@ def bar_chart(
     if with_heading:
         parts.append(
             f'<text x="{PADDING}" y="{PADDING + 18}" font-size="15" font-weight="600" '
-            f'fill="{INK}">{escape(_short(title) if len(title) > 80 else title)}</text>'
+            f'fill="{INK}">{escape(_short(title))}</text>'
         )
     for index, bar in enumerate(bars):
-        middle = top + index * ROW_HEIGHT + ROW_HEIGHT / 2
-        bar_top = middle - BAR_HEIGHT / 2
+        row_top = top + index * row_height
+        if stacked:
+            label = (
+                f'<text x="{PADDING}" y="{row_top + 14}" fill="{INK}">'
+                f"{escape(_short(bar.label))}</text>"
+            )
+            bar_top = row_top + 20
+        else:
+            middle = row_top + row_height / 2
+            label = (
+                f'<text x="{label_width - 10}" y="{middle}" text-anchor="end" '
+                f'dominant-baseline="middle" fill="{INK}">{escape(bar.label)}</text>'
+            )
+            bar_top = middle - BAR_HEIGHT / 2
+        value_y = bar_top + BAR_HEIGHT / 2
         length = round(max(0.0, min(1.0, bar.share)) * bar_area, 1)
         fill = TONES.get(bar.tone, TONES["primary"])
         parts.append(
-            f"<g><title>{escape(bar.label)}: {escape(bar.value_text)}</title>"
-            f'<text x="{LABEL_WIDTH - 10}" y="{middle}" text-anchor="end" '
-            f'dominant-baseline="middle" fill="{INK}">{escape(_short(bar.label))}</text>'
-            f'<rect x="{LABEL_WIDTH}" y="{bar_top}" width="{bar_area}" height="{BAR_HEIGHT}" '
+            f"<g><title>{escape(bar.label)}: {escape(bar.value_text)}</title>{label}"
+            f'<rect x="{bar_left}" y="{bar_top}" width="{bar_area}" height="{BAR_HEIGHT}" '
             f'rx="3" fill="{TRACK}"/>'
             + (
-                f'<rect x="{LABEL_WIDTH}" y="{bar_top}" width="{length}" '
+                f'<rect x="{bar_left}" y="{bar_top}" width="{length}" '
                 f'height="{BAR_HEIGHT}" rx="3" fill="{fill}"/>'
                 if length > 0
                 else ""
             )
-            + f'<text x="{LABEL_WIDTH + bar_area + 8}" y="{middle}" dominant-baseline="middle" '
+            + f'<text x="{bar_left + bar_area + 8}" y="{value_y}" dominant-baseline="middle" '
             f'fill="{MUTED}">{escape(bar.value_text)}</text></g>'
         )
     parts.append("</svg>")

@@ -443,24 +443,20 @@ DEFAULT_FORMS: dict[str, tuple[Template, ...]] = {
         Template(
             QuestionKind.rating,
             "Wie hat Ihnen die Veranstaltung insgesamt gefallen?",
-            "1 = gar nicht, 5 = sehr gut",
             required=True,
         ),
         Template(
             QuestionKind.rating,
             "Wie interessant fanden Sie die Inhalte?",
-            "1 = gar nicht, 5 = sehr interessant",
         ),
         Template(
             QuestionKind.rating,
             "Wie zufrieden waren Sie mit Organisation, Anreise und Verpflegung?",
-            "1 = gar nicht, 5 = sehr zufrieden",
         ),
         Template(
             QuestionKind.nps,
             "Wie wahrscheinlich ist es, dass Sie eine solche Veranstaltung "
             "anderen Bloggerinnen und Bloggern empfehlen?",
-            "0 = sehr unwahrscheinlich, 10 = sehr wahrscheinlich",
             required=True,
         ),
         Template(
@@ -488,23 +484,19 @@ DEFAULT_FORMS: dict[str, tuple[Template, ...]] = {
         Template(
             QuestionKind.rating,
             "How did you like the event overall?",
-            "1 = not at all, 5 = very much",
             required=True,
         ),
         Template(
             QuestionKind.rating,
             "How interesting was the content?",
-            "1 = not at all, 5 = very interesting",
         ),
         Template(
             QuestionKind.rating,
             "How satisfied were you with the organisation, travel and catering?",
-            "1 = not at all, 5 = very satisfied",
         ),
         Template(
             QuestionKind.nps,
             "How likely are you to recommend an event like this to other bloggers?",
-            "0 = not at all likely, 10 = extremely likely",
             required=True,
         ),
         Template(

@@ -29,6 +29,7 @@ from meetups.forms import MAX_FIELD_LENGTH, without_nul
 from meetups.htmx import redirect
 from meetups.i18n import gettext as _
 from meetups.invitations import guessing
+from meetups.invitations.messages import moment_text
 from meetups.invitations.models import Invitee
 
 # The invitation page's own handling of personal links (throttling, the wrong-link page, the
@@ -108,6 +109,7 @@ def _feedback_page(
         "code_error": code_error,
         "anonymous": page.event.feedback_anonymous,
         "preview": False,
+        "closes_text": moment_text(page.closes_at, page.event.timezone),
     }
     return _page(
         request, "feedback/answer.html", context, block="feedback", status_code=status_code
@@ -160,15 +162,13 @@ async def send_feedback(
     code = request.cookies.get(code_cookie(event))
     now = utcnow()
     try:
-        outcome = await answers.submit_feedback(
-            event, found, data, session=session, settings=settings, edit_code=code, now=now
-        )
+        async with session.begin_nested():
+            outcome = await answers.submit_feedback(
+                event, found, data, session=session, settings=settings, edit_code=code, now=now
+            )
     except DomainError as failure:
-        invitee_id = found.id
-        await session.rollback()
-        fresh = await session.get(Invitee, invitee_id, populate_existing=True) or found
         page = await answers.feedback_page(
-            event, fresh, session=session, settings=settings, edit_code=code
+            event, found, session=session, settings=settings, edit_code=code
         )
         if isinstance(failure, ValidationFailed):
             return _feedback_page(
@@ -227,7 +227,6 @@ async def enter_code(
     )
     if response_found is None or response_found.edit_key_hash is None:
         # Counted like a wrong link: codes cannot be tried out at leisure.
-        await session.rollback()
         await guessing.record_wrong_link(
             request.client.host if request.client else "unknown", session=session
         )

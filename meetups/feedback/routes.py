@@ -28,6 +28,7 @@ from meetups.forms import form_data
 from meetups.htmx import is_htmx, redirect, render
 from meetups.i18n import gettext as _
 from meetups.i18n import ngettext
+from meetups.invitations.messages import moment_text
 from meetups.invitations.models import Invitee, InviteeStatus
 
 router = APIRouter()
@@ -111,7 +112,8 @@ async def _refused(
     *,
     question_id: int | None = None,
 ) -> Response:
-    await session.rollback()
+    """The builder again with the reason a change was refused (the change itself was undone:
+    every change runs in a savepoint, so that the objects of the page stay loaded)."""
     problems = {question_id: error.message} if question_id is not None else {}
     context = await _builder_context(
         event, session=session, problems=problems, problem="" if problems else error.message
@@ -127,9 +129,9 @@ async def add_question(
     data = await form_data(request)
     try:
         entry = forms.parse_question(data)
-        await forms.add_question(event, entry, session=session)
+        async with session.begin_nested():
+            await forms.add_question(event, entry, session=session)
     except ValidationFailed as error:
-        await session.rollback()
         values = {**_blank_question(), **{k: v[:10_000] for k, v in data.items()}}
         context = await _builder_context(
             event, session=session, new_values=values, new_errors=error.errors
@@ -192,9 +194,9 @@ async def save_question(
     data = await form_data(request)
     try:
         entry = forms.parse_question(data, question)
-        await forms.update_question(event, question_id, entry, session=session)
+        async with session.begin_nested():
+            await forms.update_question(event, question_id, entry, session=session)
     except ValidationFailed as error:
-        await session.rollback()
         question = await forms.get_question(event, question_id, session=session)
         values = {k: v[:10_000] for k, v in data.items()}
         return await _question_page(
@@ -203,7 +205,6 @@ async def save_question(
     except NotFound:
         raise
     except DomainError as error:
-        await session.rollback()
         question = await forms.get_question(event, question_id, session=session)
         return await _question_page(
             request, event, question, errors={"_form": error.message}, status_code=409
@@ -221,7 +222,10 @@ async def move_question(
     event = await get_event_by_slug(slug, session=session)
     data = await form_data(request)
     try:
-        await forms.move_question(event, question_id, data.get("direction", ""), session=session)
+        async with session.begin_nested():
+            await forms.move_question(
+                event, question_id, data.get("direction", ""), session=session
+            )
     except NotFound:
         raise
     except DomainError as error:
@@ -239,7 +243,8 @@ async def remove_question(
 ) -> Response:
     event = await get_event_by_slug(slug, session=session)
     try:
-        await forms.remove_question(event, question_id, session=session)
+        async with session.begin_nested():
+            await forms.remove_question(event, question_id, session=session)
     except NotFound:
         raise
     except DomainError as error:
@@ -255,7 +260,8 @@ async def use_default_form(
     event = await get_event_by_slug(slug, session=session)
     data = await form_data(request)
     try:
-        count = await forms.use_default_form(event, data.get("language", ""), session=session)
+        async with session.begin_nested():
+            count = await forms.use_default_form(event, data.get("language", ""), session=session)
     except DomainError as error:
         return await _refused(request, event, session, error)
     await session.commit()
@@ -283,7 +289,8 @@ async def copy_form(
             request, event, session, DomainError(_("Please choose an event to copy from."))
         )
     try:
-        count = await forms.copy_form(event, source, session=session)
+        async with session.begin_nested():
+            count = await forms.copy_form(event, source, session=session)
     except DomainError as error:
         return await _refused(request, event, session, error)
     await session.commit()
@@ -306,9 +313,10 @@ async def save_settings(
     event = await get_event_by_slug(slug, session=session)
     data = await form_data(request)
     try:
-        await forms.save_settings(event, forms.parse_settings(data), session=session)
+        entry = forms.parse_settings(data)
+        async with session.begin_nested():
+            await forms.save_settings(event, entry, session=session)
     except ValidationFailed as error:
-        await session.rollback()
         values = {k: v[:10_000] for k, v in data.items()}
         context = await _builder_context(
             event, session=session, settings_values=values, settings_errors=error.errors
@@ -326,7 +334,8 @@ async def send_now(
 ) -> Response:
     event = await get_event_by_slug(slug, session=session)
     try:
-        sent = await requests.send_now(event, session=session, settings=settings)
+        async with session.begin_nested():
+            sent = await requests.send_now(event, session=session, settings=settings)
     except DomainError as error:
         return await _refused(request, event, session, error)
     await session.commit()
@@ -390,6 +399,7 @@ async def preview(request: Request, slug: str, session: SessionDep, organizer: V
         "token": "preview",
         "page_language": event.language,
         "anonymous": event.feedback_anonymous,
+        "closes_text": moment_text(closes_at(event), event.timezone),
     }
     return render(request, "feedback/answer.html", context)
 

@@ -66,6 +66,9 @@ def kind_label(kind: str) -> str:
         KIND_PROMOTION: _("Moved up from the waitlist"),
         KIND_EVENT_UPDATE: _("Event update"),
         KIND_CANCELLATION: _("Cancellation"),
+        # Sent by meetups.feedback.requests.
+        "feedback_request": _("Feedback request"),
+        "feedback_reminder": _("Feedback reminder"),
     }
     if kind in labels:
         return labels[kind]

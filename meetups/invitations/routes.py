@@ -64,7 +64,6 @@ def _guest_url(event: Event, invitee_id: int | None) -> str:
 _BLOCKS_BY_TARGET = {
     "picker-results": "picker",
     "guest-stats": "stats",
-    "delivery": "delivery",
     "guests": "guests",
 }
 
@@ -148,13 +147,7 @@ async def _guests_page(
         "tag_error": tag_error,
         "pick_error": pick_error,
     }
-    response = render(
-        request, "invitations/guests.html", context, block=block, status_code=status_code
-    )
-    if block == "delivery" and is_htmx(request) and not progress.in_progress:
-        # The last poll: the list and its numbers catch up with what was delivered.
-        response.headers["HX-Trigger"] = "mail-settled"
-    return response
+    return render(request, "invitations/guests.html", context, block=block, status_code=status_code)
 
 
 async def _waitlist_positions(event: Event, *, session: SessionDep) -> dict[int, int]:
@@ -189,7 +182,20 @@ async def delivery(request: Request, slug: str, session: SessionDep, organizer: 
     event = await get_event_by_slug(slug, session=session)
     if not is_htmx(request):
         return redirect(request, _guests_url(event) + "#delivery")
-    return await _guests_page(request, event, session, organizer, block="delivery")
+    # Polled every few seconds: only what the fragment shows is read.
+    progress = await tracking.delivery_progress(event, session=session)
+    context = {
+        "event": event,
+        "progress": progress,
+        "kind_label": messages.kind_label,
+        "delivery_label": tracking.delivery_label,
+        "delivery_badge": tracking.delivery_badge,
+    }
+    response = render(request, "invitations/guests.html", context, block="delivery")
+    if not progress.in_progress:
+        # The last poll: the list and its numbers catch up with what was delivered.
+        response.headers["HX-Trigger"] = "mail-settled"
+    return response
 
 
 def _added_message(result: guest_list.AddResult) -> str:
@@ -599,6 +605,7 @@ async def _guest_page(
         "invite_problem": sending.invitation_problem(event),
         "remind_problem": reminders.reminder_problem(event),
         "needs_confirmation": guest_list.needs_confirmation(invitee),
+        "can_replace_link": not event.has_ended(),
         "can_edit": can_edit(organizer),
         "closed": guest_list.is_closed(event),
         "action_error": action_error,

@@ -286,16 +286,12 @@ async def replace_link(
         raise DomainError(
             _("%(name)s has no personal link yet: it comes with the invitation.", name=contact.name)
         )
-    if event.is_archived or event.is_cancelled:
-        raise DomainError(_("This event is closed, so its links cannot be changed any more."))
+    if event.is_archived or event.is_cancelled or event.has_ended(now):
+        raise DomainError(_("This event is over or closed, so its links cannot be replaced."))
     issue_link(invitee, settings.secret)
     session.add(invitee)
     mailed = False
-    if (
-        not contact.is_anonymized
-        and await suppression_of(contact, session=session) is None
-        and not event.has_ended(now)
-    ):
+    if not contact.is_anonymized and await suppression_of(contact, session=session) is None:
         try:
             messages.queue_invitation(invitee, contact, event, session=session, settings=settings)
             mailed = True

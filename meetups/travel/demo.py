@@ -134,25 +134,17 @@ async def _ensure_account(organizer: Organizer, *, session: AsyncSession) -> Non
     if await session.get(PayoutAccount, ACCOUNT_ID) is None:
         name, iban, bic = COMPANY_ACCOUNT
         session.add(
-            PayoutAccount(
-                id=ACCOUNT_ID, name=name, iban=iban, bic=bic, updated_by_id=organizer.id
-            )
+            PayoutAccount(id=ACCOUNT_ID, name=name, iban=iban, bic=bic, updated_by_id=organizer.id)
         )
 
 
-async def add_demo_claims(
-    event: Event, organizer: Organizer, *, session: AsyncSession
-) -> int:
+async def add_demo_claims(event: Event, organizer: Organizer, *, session: AsyncSession) -> int:
     """Adds the claims (once) and returns how many were added."""
     await _ensure_account(organizer, session=session)
-    existing = (
-        await session.exec(select(func.count()).where(Claim.event_id == event.id))
-    ).one()
+    existing = (await session.exec(select(func.count()).where(Claim.event_id == event.id))).one()
     if existing or not event.travel_enabled:
         return 0
-    attendees = [
-        person for person in await attended_invitees(event, session=session) if person.id
-    ]
+    attendees = [person for person in await attended_invitees(event, session=session) if person.id]
     added = 0
     for spec, invitee in zip(CLAIMS, attendees, strict=False):
         contact = await session.get(Contact, invitee.contact_id)

@@ -42,7 +42,7 @@ def categories_text(event: Event) -> str:
     if TravelCategory.car in event.travel_category_list:
         rate = format_money(event.travel_mileage_rate_cents, event.travel_currency)
         names[event.travel_category_list.index(TravelCategory.car)] = _(
-            "car (%(rate)s per km)", rate=rate
+            "Car at %(rate)s per km", rate=rate
         )
     return ", ".join(names)
 
@@ -55,14 +55,14 @@ def policy_text(event: Event) -> str:
     deadline = deadline_text(event)
     if event.travel_cap_cents is not None:
         return _(
-            "We reimburse your travel costs up to %(cap)s per person: %(kinds)s. After the event "
+            "We reimburse your travel costs up to %(cap)s per person (%(kinds)s). After the event "
             "you can claim them on your invitation page, with the receipts, until %(deadline)s.",
             cap=format_money(event.travel_cap_cents, event.travel_currency),
             kinds=kinds,
             deadline=deadline,
         )
     return _(
-        "We reimburse your travel costs: %(kinds)s. After the event you can claim them on your "
+        "We reimburse your travel costs (%(kinds)s). After the event you can claim them on your "
         "invitation page, with the receipts, until %(deadline)s.",
         kinds=kinds,
         deadline=deadline,

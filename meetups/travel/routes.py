@@ -521,7 +521,7 @@ async def receipt_response(receipt: Receipt, *, session: SessionDep, download: b
         # in it may run or load anything.
         "Content-Security-Policy": (
             "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
-            "object-src 'self'; plugin-types application/pdf; frame-ancestors 'self'"
+            "object-src 'self'; frame-ancestors 'self'"
             if kind.extension == "pdf"
             else "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; "
             "frame-ancestors 'self'"

@@ -66,13 +66,18 @@ async def test_check_in_by_code(door: Door, editor: Browser, session: Any) -> No
     assert "Check in both" in card
 
     invitee_id = door["juergen"].invitee.id
-    response = await editor.submit(f"{door.url}/guests/{invitee_id}", htmx=True)
+    response = await editor.submit(
+        f"{door.url}/guests/{invitee_id}", {"where": "result"}, htmx=True
+    )
     assert response.status_code == 200
     assert response.headers["HX-Trigger"] == "checkin-changed"
     card = text_of(response.text)
     assert "Jürgen Grünewald is checked in." in card
     assert "Arrived" in card
     assert "Undo check-in" in card
+    # The same guest in the list below follows (an out-of-band swap of their row).
+    oob = f'hx-swap-oob="outerHTML:#checkin-results [data-guest=guest-{invitee_id}]"'
+    assert oob in response.text
     (row,) = await check_ins(session)
     assert (row.invitee_id, row.event_id, row.plus_one_arrived, row.walk_in) == (
         invitee_id,

@@ -57,6 +57,8 @@ async def _accept_some(settings: Settings) -> dict[str, str]:
                     invitee.dietary_needs = "Vegetarisch, keine Nüsse"
                     invitee.accessibility_needs = "Stufenloser Zugang"
                     found["link"] = issue_link(invitee, settings.secret)
+                else:
+                    issue_link(invitee, settings.secret)
                 session.add(invitee)
                 await session.flush()
                 found[contact.name] = checkin_code(event.id or 0, invitee.id or 0, settings.secret)
@@ -125,6 +127,8 @@ def test_checking_in_at_the_door_on_a_phone(live_server: LiveServer, chromium: B
     expect(card).to_contain_text(f"{first} is checked in.")
     expect(card).to_have_class(re.compile("arrived"))
     expect(counts).to_contain_text("2 / 4")  # the counts follow at once
+    # ... and so does the same guest in the list below.
+    expect(page.locator("#checkin-results .guest-card", has_text=first)).to_contain_text("Arrived")
     _fits_the_screen(page)
     screenshot(page, "checkin-arrived")
 
@@ -145,8 +149,8 @@ def test_checking_in_at_the_door_on_a_phone(live_server: LiveServer, chromium: B
     surname = second.split()[-1]
     plain = surname.replace("ü", "u").replace("ö", "o").replace("ä", "a").lower()
     page.locator("#checkin-q").fill(plain)
+    expect(page.locator("#checkin-results .guest-card")).to_have_count(1)  # the search answered
     row = page.locator("#checkin-results .guest-card", has_text=second)
-    expect(row).to_be_visible()
     row.get_by_role("button", name="Check in").click()
     row = page.locator("#checkin-results .guest-card", has_text=second)
     expect(row).to_contain_text(f"{second} is checked in.")
@@ -209,3 +213,28 @@ def test_the_settings_page_gives_a_calendar_address(
     assert feed.status == 200
     assert feed.headers["content-type"] == "text/calendar; charset=utf-8"
     assert "SUMMARY:Bloggertreffen Montabaur" in feed.text()
+
+
+def test_moving_the_event_asks_whom_to_tell(live_server: LiveServer, chromium: Browser) -> None:
+    password = _demo_password(live_server)
+    settings = Settings(_env_file=None, var_dir=live_server.var_dir, base_url=live_server.url)  # type: ignore[call-arg]
+    with ThreadPoolExecutor(1) as thread:
+        guests = thread.submit(asyncio.run, _accept_some(settings)).result()
+    guests.pop("link")
+    page = chromium.new_page(locale="en-GB")
+    _sign_in(page, live_server, password)
+    page.goto(f"{live_server.url}/events/{SLUG}/edit")
+    start = page.locator("#f-starts_at").input_value()
+    later = start[:-5] + "16:00"
+    page.locator("#f-starts_at").fill(later)
+    page.locator("#f-ends_at").fill(start[:-5] + "19:00")
+    page.locator("#event-form button[type=submit]").first.click()
+    question = page.locator("#event-form.notify-question")
+    expect(question).to_contain_text("Tell the guests about the change?")
+    for name in guests:
+        expect(question).to_contain_text(name)
+    screenshot(page, "event-change-question")
+    question.get_by_role("button", name="Save and tell 3 guests").click()
+    expect(page).to_have_url(f"{live_server.url}/events/{SLUG}")
+    expect(page.locator(".flash")).to_contain_text("3 guests are told about them by e-mail.")
+    expect(page.locator(".event-when-where")).to_contain_text("16:00")

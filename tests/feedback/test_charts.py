@@ -3,7 +3,7 @@ styles (the Content-Security-Policy forbids them)."""
 
 import xml.etree.ElementTree as ET  # our own output, not untrusted data
 
-from meetups.feedback.charts import LABEL_WIDTH, VALUE_WIDTH, WIDTH, ChartBar, bar_chart, svg_file
+from meetups.feedback.charts import PADDING, VALUE_WIDTH, WIDTH, ChartBar, bar_chart, svg_file
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -38,7 +38,8 @@ def test_without_a_description_the_values_are_listed_in_words() -> None:
 
 def test_bars_are_drawn_to_scale_and_empty_ones_only_as_a_track() -> None:
     root = _chart()
-    bar_area = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    # The labels are long: they stand above their bars, which take the whole width.
+    bar_area = WIDTH - PADDING - VALUE_WIDTH
     groups = root.findall(f"{SVG}g")
     assert len(groups) == 3
     widths = [[float(r.get("width")) for r in g.findall(f"{SVG}rect")] for g in groups]
@@ -58,14 +59,24 @@ def test_no_inline_styles_and_labels_are_text() -> None:
     assert float(rects[0].get("width")) == float(rects[1].get("width"))
 
 
-def test_long_labels_are_shortened_in_the_drawing_but_kept_whole_in_the_tooltip() -> None:
-    label = "A very long answer that goes on and on about the afternoon"
-    root = ET.fromstring(bar_chart(chart_id="c", title="t", bars=[ChartBar(label, 0.5, "1")]))  # noqa: S314
-    group = root.find(f"{SVG}g")
-    assert group.find(f"{SVG}title").text == f"{label}: 1"
-    drawn = group.findall(f"{SVG}text")[0].text
-    assert drawn.endswith("…")
-    assert len(drawn) <= 32
+def test_short_labels_stand_beside_their_bars_and_long_ones_above() -> None:
+    scale = ET.fromstring(  # noqa: S314
+        bar_chart(chart_id="c", title="t", bars=[ChartBar(str(n), 0.2, "1") for n in range(11)])
+    )
+    first = scale.find(f"{SVG}g")
+    label, track = first.find(f"{SVG}text"), first.find(f"{SVG}rect")
+    assert label.get("text-anchor") == "end"
+    assert float(label.get("x")) < float(track.get("x"))
+    label_text = "A very long answer that goes on and on about the afternoon " * 2
+    choices = ET.fromstring(  # noqa: S314
+        bar_chart(chart_id="c", title="t", bars=[ChartBar(label_text, 0.5, "1")])
+    )
+    group = choices.find(f"{SVG}g")
+    assert group.find(f"{SVG}title").text == f"{label_text}: 1"  # whole in the tooltip
+    drawn = group.findall(f"{SVG}text")[0]
+    assert float(drawn.get("y")) < float(group.find(f"{SVG}rect").get("y"))
+    assert drawn.text.endswith("…")
+    assert len(drawn.text) <= 80
 
 
 def test_the_downloaded_file_is_a_standalone_svg_with_a_heading() -> None:

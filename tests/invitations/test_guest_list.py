@@ -451,10 +451,11 @@ async def test_removing_an_unknown_guest_says_so(
     await factories.make_event(session)
     await session.commit()
 
-    response = await editor.submit(f"{URL}/{invitee_id}/remove")
+    response = await editor.submit(f"{URL}/{invitee_id}/remove", {"confirm": "yes"})
 
     assert response.status_code == 303
     assert "not on the guest list" in text_of((await editor.get(URL)).text)
+    assert (await editor.get(f"{URL}/{invitee_id}/remove")).status_code == 404
 
 
 async def test_a_guest_of_another_event_cannot_be_removed_here(

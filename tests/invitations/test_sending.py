@@ -410,6 +410,23 @@ async def test_a_new_link_for_an_unsubscribed_guest_is_not_mailed(
     assert await outbox(session) == []
 
 
+async def test_links_of_past_events_are_not_replaced(
+    editor: Browser, session: Any, settings: Any
+) -> None:
+    event = await factories.make_event(session, starts_at=utcnow() - timedelta(days=2))
+    guest = await add_guest(session, event, "Anna Müller", settings=settings)
+    old_nonce = guest.link_nonce
+    await session.commit()
+
+    page = await editor.get(f"{GUESTS}/{guest.id}")
+    response = await editor.submit(f"{GUESTS}/{guest.id}/new-link")
+
+    assert "/new-link" not in page.text
+    assert response.status_code == 422
+    assert "links cannot be replaced" in text_of(response.text)
+    assert (await invitee(session, guest.id)).link_nonce == old_nonce  # type: ignore[arg-type]
+
+
 async def test_failures_show_the_servers_reason_and_count_as_bounced(
     editor: Browser, session: Any, settings: Any, deliver: Any, smtp_server: SmtpServer
 ) -> None:
@@ -566,3 +583,78 @@ async def test_nobody_invited_is_reported_when_everyone_is_unsubscribed(
     assert response.status_code == 303
     assert flash_of(response).startswith("Nobody was invited. 1 person was left out")
     assert await rows(session, select(Invitee).where(Invitee.status == InviteeStatus.invited)) == []
+
+
+async def test_every_count_on_the_guest_list_is_exact(
+    editor: Browser, session: Any, settings: Any
+) -> None:
+    from meetups.mail.models import OutboxMessage
+    from tests.invitations.organizer_helpers import listed_names, stat
+
+    event = await factories.make_event(session, capacity=10, plus_ones_allowed=True)
+    now = utcnow()
+    await add_guest(session, event, "Nina Neu")
+    await add_guest(session, event, "Nora Neu")
+    await add_guest(session, event, "Ingo Offen", settings=settings, opened_at=now)
+    bounced = await add_guest(session, event, "Bruno Bounce", settings=settings)
+    await add_guest(
+        session,
+        event,
+        "Ali Zusage",
+        settings=settings,
+        status=InviteeStatus.accepted,
+        seats=2,
+        plus_one_name="Ben",
+        opened_at=now,
+        responded_at=now,
+    )
+    await add_guest(
+        session,
+        event,
+        "Anke Zusage",
+        settings=settings,
+        status=InviteeStatus.accepted,
+        seats=1,
+        opened_at=now,
+        responded_at=now,
+    )
+    await add_guest(session, event, "Mia Vielleicht", settings=settings, status=InviteeStatus.maybe)
+    await add_guest(session, event, "Dora Absage", settings=settings, status=InviteeStatus.declined)
+    await add_guest(
+        session,
+        event,
+        "Wim Warteliste",
+        settings=settings,
+        status=InviteeStatus.waitlisted,
+        waitlisted_at=now,
+    )
+    await add_guest(session, event, "Udo Abgemeldet", email="udo@example.org")
+    await suppress(session, "udo@example.org")
+    session.add(
+        OutboxMessage(
+            message_id="<bounce@test>",
+            kind="invitation",
+            event_id=event.id,
+            invitee_id=bounced.id,
+            recipient="bruno.bounce@example.org",
+            subject="Einladung",
+            raw="",
+            status=OutboxStatus.failed,
+            attempts=1,
+            last_error="550 No such user",
+        )
+    )
+    await session.commit()
+
+    page = (await editor.get(GUESTS)).text
+
+    expected = {
+        "not_invited": 3, "all_invited": 7, "opened": 3, "invited": 2, "accepted": 2,
+        "maybe": 1, "declined": 1, "waitlisted": 1, "bounced": 1, "unsubscribed": 1,
+    }  # fmt: skip
+    for key, count in expected.items():
+        assert stat(page, key).startswith(str(count)), key
+        listed = listed_names((await editor.get(GUESTS, params={"status": key})).text)
+        assert len(listed) == count, key
+    assert "(+1 plus-one)" in text_of(page)
+    assert "10 On the list" in text_of(page)

@@ -29,7 +29,7 @@ async def test_page_shows_the_policy_and_an_empty_claim(browser: Browser, guest:
     text = text_of(response.text)
     assert "Your travel costs" in text
     assert "up to €150.00 per person" in text
-    assert "car (€0.30 per km)" in text
+    assert "Car at €0.30 per km" in text
     assert "No costs yet." in text
 
 

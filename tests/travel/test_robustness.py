@@ -10,6 +10,7 @@ from tests.conftest import Browser
 from tests.travel.conftest import Guest
 from tests.travel.helpers import make_claim
 
+
 def q(value: str) -> str:
     return quote(value, safe="")
 
