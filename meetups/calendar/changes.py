@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from meetups.calendar.invites import CALENDAR_HOLDERS
 from meetups.config import Settings
 from meetups.contacts.models import Contact
 from meetups.events import manage
@@ -26,7 +27,6 @@ from meetups.i18n import gettext as _
 from meetups.invitations import messages
 from meetups.invitations.models import Invitee, InviteeStatus
 
-CALENDAR_HOLDERS = (InviteeStatus.accepted, InviteeStatus.maybe)
 # Waiting for an answer or a place: a cancellation notice, without a calendar part.
 WAITING = (InviteeStatus.invited, InviteeStatus.waitlisted)
 

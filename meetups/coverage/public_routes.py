@@ -18,7 +18,7 @@ from meetups.errors import DomainError, NotFound, ValidationFailed
 from meetups.events.models import Event
 from meetups.feedback.answers import is_attendee
 from meetups.forms import form_data
-from meetups.htmx import redirect
+from meetups.htmx import is_htmx, redirect
 from meetups.i18n import gettext as _
 from meetups.invitations.models import Invitee
 
@@ -54,6 +54,7 @@ async def _coverage_page(
     values: Mapping[str, Any] | None = None,
     errors: Mapping[str, str] | None = None,
     error: str = "",
+    notice: str = "",
     status_code: int = 200,
 ) -> Response:
     event = await session.get(Event, invitee.event_id)
@@ -73,6 +74,7 @@ async def _coverage_page(
         "values": values or _blank(),
         "errors": errors or {},
         "error": error,
+        "notice": notice,
     }
     return _page(
         request, "coverage/invitee.html", context, block="coverage", status_code=status_code
@@ -141,10 +143,8 @@ async def add_coverage(
             status_code=409,
         )
     await session.commit()
-    return redirect(
-        request,
-        _url(token, language, "coverage"),
-        flash=_("Thank you! Your link is on our list."),
+    return await _done(
+        request, token, found, session, language, _("Thank you! Your link is on our list.")
     )
 
 
@@ -173,4 +173,21 @@ async def remove_coverage(
             status_code=404,
         )
     await session.commit()
-    return redirect(request, _url(token, language, "coverage"), flash=_("The link is removed."))
+    return await _done(request, token, found, session, language, _("The link is removed."))
+
+
+async def _done(
+    request: Request,
+    token: str,
+    invitee: Invitee,
+    session: SessionDep,
+    language: str,
+    notice: str,
+) -> Response:
+    """After a change: the list again (for htmx, its block: a redirect to this address plus
+    "#coverage" would not load the page again)."""
+    if is_htmx(request):
+        return await _coverage_page(
+            request, token, invitee, session, language=language, notice=notice
+        )
+    return redirect(request, _url(token, language, "coverage"), flash=notice)

@@ -26,7 +26,7 @@ from meetups.errors import DomainError, ValidationFailed
 from meetups.events.models import Event
 from meetups.feedback import answers
 from meetups.forms import MAX_FIELD_LENGTH, without_nul
-from meetups.htmx import redirect
+from meetups.htmx import is_htmx, redirect
 from meetups.i18n import gettext as _
 from meetups.invitations import guessing
 from meetups.invitations.messages import moment_text
@@ -92,6 +92,7 @@ def _feedback_page(
     errors: Mapping[str, str] | None = None,
     error: str = "",
     code_error: str = "",
+    notice: str = "",
     status_code: int = 200,
 ) -> Response:
     context = {
@@ -107,6 +108,7 @@ def _feedback_page(
         "errors": errors or {},
         "error": error,
         "code_error": code_error,
+        "notice": notice,
         "anonymous": page.event.feedback_anonymous,
         "preview": False,
         "closes_text": moment_text(page.closes_at, page.event.timezone),
@@ -191,7 +193,16 @@ async def send_feedback(
         if outcome.created
         else _("Thank you! Your changed answers are saved.")
     )
-    response = redirect(request, _url(token, language, anchor="feedback"), flash=notice)
+    if is_htmx(request):
+        # The form's own block again, with the answers as stored (an htmx redirect to this
+        # address plus "#feedback" would not load the page again).
+        code = outcome.edit_code or code
+        page = await answers.feedback_page(
+            event, found, session=session, settings=settings, edit_code=code
+        )
+        response = _feedback_page(request, token, page, contact, language=language, notice=notice)
+    else:
+        response = redirect(request, _url(token, language, anchor="feedback"), flash=notice)
     if outcome.edit_code:
         _set_code_cookie(response, event, token, outcome.edit_code, settings, now)
     return response
@@ -241,11 +252,14 @@ async def enter_code(
             code_error=_("This code does not fit. Please check it and try again."),
             status_code=422,
         )
-    response = redirect(
-        request,
-        _url(token, language, anchor="feedback"),
-        flash=_("Here are your answers again. You can change them until the form closes."),
-    )
+    notice = _("Here are your answers again. You can change them until the form closes.")
+    if is_htmx(request):
+        page = await answers.feedback_page(
+            event, found, session=session, settings=settings, edit_code=code
+        )
+        response = _feedback_page(request, token, page, contact, language=language, notice=notice)
+    else:
+        response = redirect(request, _url(token, language, anchor="feedback"), flash=notice)
     _set_code_cookie(response, event, token, code, settings, utcnow())
     return response
 

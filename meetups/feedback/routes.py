@@ -40,6 +40,15 @@ def _url(event: Event, suffix: str = "") -> str:
     return f"/events/{event.slug}/feedback{suffix}"
 
 
+def _back(request: Request, url: str, *, flash: str | None = None) -> Response:
+    """After a change, back to the page. htmx follows HX-Redirect by assigning the address, and
+    an address that differs from the current one only in its #fragment would not load the page
+    again: htmx requests go to the address without it."""
+    if request.headers.get("hx-request") == "true":
+        url = url.split("#", 1)[0]
+    return redirect(request, url, flash=flash)
+
+
 def _blank_question() -> dict[str, Any]:
     return {"kind": "rating", "label": "", "help": "", "required": "", "new_options": ""}
 
@@ -140,7 +149,7 @@ async def add_question(
     except DomainError as error:
         return await _refused(request, event, session, error)
     await session.commit()
-    return redirect(request, _url(event) + "#questions", flash=_("The question is added."))
+    return _back(request, _url(event) + "#questions", flash=_("The question is added."))
 
 
 async def _question_page(
@@ -210,7 +219,7 @@ async def save_question(
             request, event, question, errors={"_form": error.message}, status_code=409
         )
     await session.commit()
-    return redirect(
+    return _back(
         request, _url(event) + f"#question-{question_id}", flash=_("The question is saved.")
     )
 
@@ -234,7 +243,7 @@ async def move_question(
     if is_htmx(request):
         context = await _builder_context(event, session=session)
         return render(request, "feedback/form.html", context, block="builder")
-    return redirect(request, _url(event) + f"#question-{question_id}")
+    return _back(request, _url(event) + f"#question-{question_id}")
 
 
 @router.post("/events/{slug}/feedback/questions/{question_id}/remove")
@@ -250,7 +259,7 @@ async def remove_question(
     except DomainError as error:
         return await _refused(request, event, session, error, question_id=question_id)
     await session.commit()
-    return redirect(request, _url(event) + "#questions", flash=_("The question is removed."))
+    return _back(request, _url(event) + "#questions", flash=_("The question is removed."))
 
 
 @router.post("/events/{slug}/feedback/default")
@@ -265,7 +274,7 @@ async def use_default_form(
     except DomainError as error:
         return await _refused(request, event, session, error)
     await session.commit()
-    return redirect(
+    return _back(
         request,
         _url(event) + "#questions",
         flash=ngettext(
@@ -294,7 +303,7 @@ async def copy_form(
     except DomainError as error:
         return await _refused(request, event, session, error)
     await session.commit()
-    return redirect(
+    return _back(
         request,
         _url(event) + "#questions",
         flash=ngettext(
@@ -325,7 +334,7 @@ async def save_settings(
     except DomainError as error:
         return await _refused(request, event, session, error)
     await session.commit()
-    return redirect(request, _url(event) + "#settings", flash=_("The settings are saved."))
+    return _back(request, _url(event) + "#settings", flash=_("The settings are saved."))
 
 
 @router.post("/events/{slug}/feedback/send")
@@ -362,7 +371,7 @@ async def send_now(
                 len(sent.suppressed),
             )
         )
-    return redirect(request, _url(event), flash=" ".join(parts))
+    return _back(request, _url(event), flash=" ".join(parts))
 
 
 # The preview: the form exactly as an invitee sees it, answering nothing.

@@ -130,8 +130,10 @@ async def test_attendees_add_and_remove_their_own_links(
     assert "Zu Besuch" not in (await browser.get(f"/i/{arranged['ben']}/coverage")).text
     foreign = await browser.submit(f"/i/{arranged['ben']}/coverage/{stored.id}/remove")
     assert foreign.status_code == 404
-    removed = await browser.submit(f"/i/{arranged['anna']}/coverage/{stored.id}/remove")
-    assert removed.status_code == 303
+    removed = await browser.submit(f"/i/{arranged['anna']}/coverage/{stored.id}/remove", htmx=True)
+    assert removed.status_code == 200
+    assert "<html" not in removed.text
+    assert "The link is removed." in removed.text
     assert await rows(session, select(CoverageLink)) == []
 
 

@@ -95,11 +95,18 @@ async def test_a_question_is_added_and_wrong_input_is_shown_in_place(
         {"kind": "single", "label": "Coffee?", "new_options": "Yes\nNo", "required": "on"},
     )
     assert added.status_code == 303
+    assert added.headers["location"] == f"{TAB}#questions"
+    # htmx loads the page itself (an address that differs only in its #fragment would not).
+    with_htmx = await editor.submit(
+        f"{TAB}/questions", {"kind": "short_text", "label": "Anything else?"}, htmx=True
+    )
+    assert with_htmx.status_code == 204
+    assert with_htmx.headers["hx-redirect"] == TAB
     page = await editor.get(TAB)
     assert "The question is added." in page.text
     assert "Coffee?" in page.text
     stored = await rows(session, select(FeedbackQuestion))
-    assert [(q.label, q.required) for q in stored] == [("Coffee?", True)]
+    assert [(q.label, q.required) for q in stored] == [("Coffee?", True), ("Anything else?", False)]
 
 
 async def test_the_default_form_and_a_copy_from_another_event(

@@ -107,7 +107,7 @@ def body_text(message: EmailMessage) -> str:
 
 def link_path(text: str) -> str:
     """The personal link's path in an e-mail."""
-    match = re.search(r"https?://[^/\s]+(/i/[A-Za-z0-9_-]{32})\b", text)
+    match = re.search(r"https?://[^/\s]+(/i/[A-Za-z0-9_-]{32})(?![A-Za-z0-9_-])", text)
     assert match, text
     return match.group(1)
 

@@ -1,0 +1,119 @@
+"""Feedback in a real browser against `meetups serve`: a blogger who came opens her personal link
+on the phone, follows it to the feedback form, is told in place what she forgot, sends her
+answers; the organizer sees them on the results page, which also prints. Screenshots at laptop
+and phone width."""
+
+import re
+import sqlite3
+from pathlib import Path
+
+from playwright.sync_api import Browser, expect
+
+from meetups.config import Settings
+from meetups.demo.seed import PAST_SLUG
+from meetups.invitations.links import link_token
+from tests.e2e.conftest import PHONE, LiveServer, screenshot
+
+RESULTS = f"/events/{PAST_SLUG}/feedback/results"
+IMPROVEMENT = "Der Rundgang war großartig – bitte mehr davon!"
+
+
+def _demo_password(live_server: LiveServer) -> str:
+    output = live_server.cli("demo").stdout
+    match = re.search(r"password: (\S+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def _attendee_without_feedback(live_server: LiveServer) -> tuple[str, str]:
+    """(name, personal link) of a guest of the past event who was asked for feedback and has
+    not answered, read from the server's database as the request e-mail would carry it."""
+    settings = Settings(_env_file=None, var_dir=live_server.var_dir)  # type: ignore[call-arg]
+    database = Path(settings.resolved_database_url.split("///", 1)[1])
+    with sqlite3.connect(database) as connection:
+        row = connection.execute(
+            "SELECT contact.name, invitee.link_nonce FROM invitee "
+            "JOIN contact ON contact.id = invitee.contact_id "
+            "JOIN event ON event.id = invitee.event_id "
+            "JOIN feedback_request ON feedback_request.invitee_id = invitee.id "
+            "WHERE event.slug = ? AND invitee.status = 'accepted' "
+            "AND invitee.link_nonce IS NOT NULL "
+            "AND invitee.id NOT IN (SELECT invitee_id FROM feedback_response "
+            "WHERE invitee_id IS NOT NULL) "
+            "ORDER BY invitee.id LIMIT 1",
+            (PAST_SLUG,),
+        ).fetchone()
+    assert row, "the demo has no guest left who could give feedback"
+    name, nonce = row
+    return name, f"{live_server.url}/i/{link_token(nonce, settings.secret)}"
+
+
+def test_a_blogger_answers_on_her_phone_and_the_organizer_sees_it(
+    live_server: LiveServer, chromium: Browser
+) -> None:
+    password = _demo_password(live_server)
+    name, link = _attendee_without_feedback(live_server)
+    requested: list[str] = []
+
+    # The blogger opens her page on the phone and follows the way to the feedback form.
+    context = chromium.new_context(locale="en-GB", viewport=PHONE)
+    guest = context.new_page()
+    guest.on("request", lambda request: requested.append(request.url))
+    guest.goto(f"{link}?lang=en")
+    guest.locator(".rsvp-feedback").get_by_role("button", name="Give feedback").click()
+    expect(guest.locator("h1")).to_have_text("How was it?")
+    screenshot(guest, "feedback-invitee-form")
+
+    # She rates the afternoon, writes what to do better, but forgets the required NPS question.
+    guest.locator("fieldset.fb-rating").first.locator("label.fb-point", has_text="4").click()
+    guest.locator("fieldset.fb-long_text textarea").first.fill(IMPROVEMENT)
+    guest.get_by_role("button", name="Send my feedback").click()
+    nps = guest.locator("fieldset.fb-nps")
+    expect(nps.locator(".fb-error")).to_have_text("Please answer this question.")
+    expect(nps).to_have_attribute("aria-invalid", "true")
+    # What she gave is still there.
+    expect(guest.locator("fieldset.fb-long_text textarea").first).to_have_value(IMPROVEMENT)
+    expect(guest.locator("fieldset.fb-rating").first.locator("input[value='4']")).to_be_checked()
+    screenshot(guest, "feedback-invitee-error")
+
+    nps.locator("label.fb-point", has_text="10").click()
+    guest.get_by_role("button", name="Send my feedback").click()
+    expect(guest.get_by_role("status")).to_contain_text("Thank you! Your answers are saved.")
+    expect(guest.get_by_role("button", name="Save my changes")).to_be_visible()
+    screenshot(guest, "feedback-invitee-sent")
+
+    # The organizer sees the new response, with her words and her name.
+    page = chromium.new_page(locale="en-GB")
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{live_server.url}/login")
+    page.locator("#f-email").fill("demo@example.com")
+    page.locator("#f-password").fill(password)
+    page.locator("main button[type=submit]").click()
+    expect(page).to_have_url(f"{live_server.url}/events")
+    page.goto(f"{live_server.url}/events/{PAST_SLUG}")
+    page.get_by_role("link", name="Feedback", exact=True).click()
+    page.get_by_role("link", name="Results", exact=True).click()
+    expect(page).to_have_url(f"{live_server.url}{RESULTS}")
+    improvements = page.locator(".fb-result").filter(has_text="besser machen")
+    expect(improvements).to_contain_text(IMPROVEMENT)
+    expect(improvements).to_contain_text(name)
+    expect(page.locator(".fb-result svg.chart").first).to_be_visible()
+    screenshot(page, "feedback-results")
+    # Printed, the report keeps the charts and drops the navigation.
+    page.emulate_media(media="print")
+    expect(page.locator("nav.tabs")).to_be_hidden()
+    expect(page.locator(".fb-print-head")).to_be_visible()
+    expect(page.locator(".fb-result svg.chart").first).to_be_visible()
+    page.screenshot(
+        path=str(
+            Path(__file__).resolve().parents[2]
+            / "test-artifacts"
+            / "screenshots"
+            / "feedback-results-print.png"
+        ),
+        full_page=True,
+    )
+    page.emulate_media(media="screen")
+
+    # Privacy: no page made the browser talk to any other host.
+    assert all(url.startswith(live_server.url) for url in requested), requested
