@@ -183,7 +183,8 @@ async def test_the_past_event_has_feedback_and_coverage_written_once(settings, s
     assert results.rate.asked == attendees
     assert results.rate.answered == responses
     nps = next(r.nps for r in results.questions if r.nps is not None)
-    assert nps.promoters and nps.passives and nps.detractors  # varied, not uniform
+    # Varied, not uniform: every group is there.
+    assert min(nps.promoters, nps.passives, nps.detractors) > 0
     ratings = [r.scale for r in results.questions if r.scale is not None and r.nps is None]
     assert all(len({bar.count for bar in scale.bars}) > 1 for scale in ratings)
     assert any(r.texts for r in results.questions)

@@ -305,3 +305,32 @@ async def test_removing_an_item_updates_the_total(
     assert "Total: €20.00" in text_of(response.text)
     claim = await claim_of(session, guest.invitee.id)
     assert claim.requested_cents == 2000
+
+
+async def test_many_tabs_at_once_open_one_claim(
+    browser: Browser, session: Any, guest: Guest, png: bytes
+) -> None:
+    import asyncio
+
+    from sqlmodel import select
+
+    from meetups.travel.models import Claim
+
+    responses = await asyncio.gather(
+        *(
+            add_item(browser, guest.token, amount=str(10 + n), receipt=("t.png", png, "image/png"))
+            for n in range(8)
+        )
+    )
+    assert all(response.status_code == 303 for response in responses), [
+        r.status_code for r in responses
+    ]
+    session.expunge_all()
+    claims = (await session.exec(select(Claim).where(Claim.invitee_id == guest.invitee.id))).all()
+    await session.commit()
+    assert len(claims) == 1
+    items = await items_of(session, claims[0].id)
+    assert len(items) == 8
+    assert (await claim_of(session, guest.invitee.id)).requested_cents == sum(
+        (10 + n) * 100 for n in range(8)
+    )
