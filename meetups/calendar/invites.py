@@ -184,6 +184,7 @@ def guest_email_parts(
     settings: Settings,
     calendar: bool = False,
     checkin: bool = False,
+    withdraw: bool = False,
     now: datetime | None = None,
 ) -> GuestEmailParts:
     """The parts for one e-mail. `calendar`: the entry (REQUEST, or CANCEL for a cancelled event)
@@ -195,7 +196,13 @@ def guest_email_parts(
     attachments: list[Attachment] = []
     method: ics.Method | None = None
     status = InviteeStatus(invitee.status)
-    if calendar and status in CALENDAR_HOLDERS and event.status != EventStatus.draft:
+    if calendar and withdraw and event.status != EventStatus.draft:
+        # They held the entry and no longer come: take it out of their calendar.
+        method = ics.Method.cancel
+        parts = calendar_parts(event, invitee, contact, settings=settings, method=method, now=now)
+        alternatives.extend(parts.alternatives)
+        attachments.extend(parts.attachments)
+    elif calendar and status in CALENDAR_HOLDERS and event.status != EventStatus.draft:
         method = ics.Method.cancel if event.status == EventStatus.cancelled else ics.Method.request
         parts = calendar_parts(event, invitee, contact, settings=settings, method=method, now=now)
         alternatives.extend(parts.alternatives)

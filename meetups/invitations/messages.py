@@ -219,12 +219,19 @@ def _queue(
     unsubscribe: bool = False,
     calendar: bool = False,
     checkin: bool = False,
+    withdraw_calendar: bool = False,
     **extra: Any,
 ) -> OutboxMessage:
     unsubscribe_link = unsubscribe_url(contact, settings) if unsubscribe else None
     # The calendar entry (REQUEST, or CANCEL) and the check-in QR code, where they apply.
     parts = guest_email_parts(
-        event, invitee, contact, settings=settings, calendar=calendar, checkin=checkin
+        event,
+        invitee,
+        contact,
+        settings=settings,
+        calendar=calendar,
+        checkin=checkin,
+        withdraw=withdraw_calendar,
     )
     context = _context(
         event,
@@ -315,9 +322,11 @@ def queue_answer_confirmation(
     session: AsyncSession,
     settings: Settings,
     position: int | None = None,
+    withdraw_calendar: bool = False,
 ) -> OutboxMessage:
     """Confirms the invitee's current answer (accepted, declined, maybe or waitlisted, with the
-    waitlist `position` when known)."""
+    waitlist `position` when known). `withdraw_calendar`: they held the calendar entry (accepted
+    or maybe before) and now decline, so the message carries a CANCEL that removes it."""
     status = InviteeStatus(invitee.status)
     if status not in KIND_CONFIRMATION:
         raise ValueError(f"no confirmation for an invitee who is {status.value}")
@@ -332,6 +341,7 @@ def queue_answer_confirmation(
         position=position if status == InviteeStatus.waitlisted else None,
         calendar=True,  # accepted and maybe: the entry for their calendar
         checkin=True,  # accepted: the check-in QR code
+        withdraw_calendar=withdraw_calendar and status == InviteeStatus.declined,
     )
 
 

@@ -225,7 +225,13 @@ async def answer(
     position = await waitlist.waitlist_position(invitee, session=session)
     if not contact.is_anonymized:
         messages.queue_answer_confirmation(
-            invitee, contact, event, session=session, settings=settings, position=position
+            invitee,
+            contact,
+            event,
+            session=session,
+            settings=settings,
+            position=position,
+            withdraw_calendar=before in (InviteeStatus.accepted, InviteeStatus.maybe),
         )
     return AnswerOutcome(
         status=InviteeStatus(invitee.status), changed=True, position=position, promoted=promoted

@@ -282,3 +282,31 @@ async def test_the_cancel_page_says_who_will_be_told(
 def _a_day_later(event: Event) -> dict[str, str]:
     day = timedelta(days=1)
     return _local_times(form_values(event), event, event.starts_at + day, event.ends_at + day)
+
+
+async def test_declining_after_accepting_takes_the_entry_out_of_the_calendar(
+    party: Party, organizer_browser: Browser, smtp_server: SmtpServer, deliver: Any
+) -> None:
+    token = party["dora"].token
+    await accept(organizer_browser, token)
+    await deliver()
+    (confirmation,) = received_by(smtp_server, "dora@example.com")
+    uid = str(invitation_in(confirmation).event["UID"])
+    smtp_server.messages.clear()
+
+    response = await organizer_browser.submit(f"/i/{token}", {"answer": "declined"})
+    assert response.status_code == 303
+    await deliver()
+    (declined,) = received_by(smtp_server, "dora@example.com")
+    parsed = invitation_in(declined)
+    assert parsed.icalendar["METHOD"] == "CANCEL"
+    assert str(parsed.event["UID"]) == uid
+    assert "aus Ihrem Kalender" in declined.get_body(("plain",)).get_content()
+
+    # Someone who declines straight away never had the entry: a plain confirmation.
+    smtp_server.messages.clear()
+    response = await organizer_browser.submit(f"/i/{party['nina'].token}", {"answer": "declined"})
+    if response.status_code == 303:
+        await deliver()
+        for message in received_by(smtp_server, "nina@example.com"):
+            assert calendar_parts(message) == (None, None)
