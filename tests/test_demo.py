@@ -80,13 +80,13 @@ async def test_the_past_event_has_a_believable_history_written_once(settings, se
     assert "with its history of invitations and answers" in first[1]
     assert "history" not in second[1]
     # Answers of every kind, plus-ones and a full house with a waitlist.
-    assert counts.on_list == 24
+    assert counts.on_list == 38
     assert counts.not_invited == 0
-    assert counts.invited == 24
-    assert (counts.accepted, counts.plus_ones) == (16, 4)
+    assert counts.invited == 38
+    assert (counts.accepted, counts.plus_ones) == (30, 10)
     assert (counts.waitlisted, counts.declined, counts.maybe, counts.no_answer) == (3, 2, 1, 2)
     assert counts.bounced == 1
-    assert past.seats_taken == counts.accepted_seats == past.capacity == 20
+    assert past.seats_taken == counts.accepted_seats == past.capacity == 40
     assert (
         await _count(session, Invitee, Invitee.event_id == past.id, Invitee.dietary_needs != "")
         >= 5
@@ -95,7 +95,7 @@ async def test_the_past_event_has_a_believable_history_written_once(settings, se
         await _count(
             session, Invitee, Invitee.event_id == past.id, Invitee.accessibility_needs != ""
         )
-        == 2
+        == 3
     )
     # Everything delivered but the one address that bounced.
     failed = (
@@ -109,9 +109,9 @@ async def test_the_past_event_has_a_believable_history_written_once(settings, se
         await _count(session, OutboxMessage, OutboxMessage.status == OutboxStatus.queued, *ours)
         == 0
     )
-    # 24 invitations, 22 confirmations, 16 day-before reminders, 1 reminder to answer.
-    assert mails == 24 + 22 + 16 + 1
-    assert reminders == 17
+    # 38 invitations, 36 confirmations, 30 day-before reminders, 1 reminder to answer.
+    assert mails == 38 + 36 + 30 + 1
+    assert reminders == 31
     # Nothing of it is written twice.
     assert await _count(session, OutboxMessage, *ours) == mails
     assert await _count(session, SentReminder) == reminders

@@ -35,7 +35,7 @@ A, W, D, M = (
     InviteeStatus.declined,
     InviteeStatus.maybe,
 )
-# In the order of the guest list. 16 accept, four of them with a plus-one: the 20 places are
+# In the order of the guest list. 30 accept, ten of them with a plus-one: the 40 places are
 # full, so the next three wait; two decline, one says maybe, one never answers, and the last
 # address bounces.
 ANSWERS = (
@@ -57,6 +57,20 @@ ANSWERS = (
     Answer(A, travelling_from="Montabaur", comment="Ich wohne um die Ecke."),
     Answer(A, travelling_from="Gießen"),
     Answer(A, dietary="vegetarisch", travelling_from="Trier", hotel=True),
+    Answer(A, plus_one="Lina Schmidt", travelling_from="Bochum", hotel=True),
+    Answer(A, plus_one="Nora Bach", travelling_from="Bad Ems"),
+    Answer(A, dietary="pescetarisch", travelling_from="Darmstadt"),
+    Answer(A, plus_one="Ole Berg", travelling_from="Bremen", hotel=True),
+    Answer(A, travelling_from="Neuwied", comment="Ich bringe eine Kamera mit, falls erlaubt."),
+    Answer(A, plus_one="Mia Roth", dietary="vegan", travelling_from="Heidelberg"),
+    Answer(A, travelling_from="Aachen", hotel=True),
+    Answer(A, accessibility="Sitzplatz nahe am Ausgang, bitte", travelling_from="Marburg"),
+    Answer(A, plus_one="Jonas Klein", travelling_from="Hannover", hotel=True),
+    Answer(A, travelling_from="Westerburg"),
+    Answer(A, dietary="vegetarisch", travelling_from="Karlsruhe"),
+    Answer(A, plus_one="Eva Lang", travelling_from="Würzburg", hotel=True),
+    Answer(A, travelling_from="Diez"),
+    Answer(A, travelling_from="Nürnberg", hotel=True, comment="Anreise am Vorabend."),
     Answer(W, travelling_from="Leipzig", comment="Gern auf die Warteliste."),
     Answer(W, plus_one="Kim Hoffmann", travelling_from="Dresden"),
     Answer(W, travelling_from="Kassel"),
@@ -64,6 +78,7 @@ ANSWERS = (
     Answer(D),
     Answer(M, comment="Hängt von einem Kundentermin ab."),
 )
+ACCEPTED = sum(answer.status == InviteeStatus.accepted for answer in ANSWERS)
 NO_ANSWER_INDEX = len(ANSWERS)  # invited, opened the link, reminded, never answered
 BOUNCED_INDEX = len(ANSWERS) + 1
 BOUNCE_REASON = "550 5.1.1 <{email}>: Recipient address rejected: User unknown in virtual mailbox"
@@ -145,7 +160,7 @@ async def add_past_history(event: Event, settings: Settings, *, session: AsyncSe
             seats += invitee.seats
         if answer.status == InviteeStatus.waitlisted:
             invitee.waitlisted_at = invitee.responded_at
-            position = index - 15
+            position = index - ACCEPTED + 1
         confirmation = messages.queue_answer_confirmation(
             invitee, contact, event, session=session, settings=settings, position=position
         )

@@ -28,7 +28,7 @@ DEMO_EMAIL = "demo@example.com"
 UPCOMING_SLUG = "bloggertreffen-montabaur"
 PAST_SLUG = "blogger-feedback-montabaur"
 ZONE = "Europe/Berlin"
-PAST_EVENT_GUESTS = 24
+PAST_EVENT_GUESTS = 38
 
 UPCOMING_DESCRIPTION = """\
 Wir laden Sie herzlich zu einem Nachmittag in unsere Firmenzentrale in Montabaur ein.
@@ -60,7 +60,7 @@ class DemoEvent:
 
 DEMO_EVENTS = (
     DemoEvent(UPCOMING_SLUG, "Bloggertreffen Montabaur", UPCOMING_DESCRIPTION, 28, 30),
-    DemoEvent(PAST_SLUG, "Blogger-Feedback Montabaur", PAST_DESCRIPTION, -14, 20),
+    DemoEvent(PAST_SLUG, "Blogger-Feedback Montabaur", PAST_DESCRIPTION, -14, 40),
 )
 
 
