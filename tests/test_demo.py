@@ -6,6 +6,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from meetups.accounts.login import ThrottlePolicy, authenticate
+from meetups.checkin.desk import attended_invitees
 from meetups.contacts.models import Contact
 from meetups.db import utcnow
 from meetups.demo.seed import DEMO_EMAIL, PAST_SLUG, UPCOMING_SLUG, seed
@@ -167,9 +168,14 @@ async def test_the_past_event_has_feedback_and_coverage_written_once(settings, s
     second = await seed(settings, session=session)
     await session.commit()
     past = (await session.exec(select(Event).where(Event.slug == PAST_SLUG))).one()
-    attendees = await _count(
+    accepted = await _count(
         session, Invitee, Invitee.event_id == past.id, Invitee.status == InviteeStatus.accepted
     )
+    # Two who accepted did not come; only those who came are asked for feedback.
+    attendees = len(await attended_invitees(past, session=session))
+    assert attendees == accepted - 2
+    assert f"Check-in: {attendees} guests arrived" in "\n".join(first)
+    assert "Check-in: already there." in "\n".join(second)
     responses = await _count(session, FeedbackResponse, FeedbackResponse.event_id == past.id)
     assert await _count(session, FeedbackQuestion, FeedbackQuestion.event_id == past.id) == 9
     assert await _count(session, FeedbackRequest) == attendees

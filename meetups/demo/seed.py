@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from meetups.accounts.models import Organizer, Role
 from meetups.accounts.passwords import hash_password
+from meetups.checkin.demo import add_demo_check_ins
 from meetups.config import Settings
 from meetups.contacts.csv_import import apply_import
 from meetups.coverage.demo import add_demo_coverage
@@ -143,6 +144,8 @@ async def seed(
         )  # type: ignore[arg-type]
         await add_contacts(past, list((await session.exec(guests)).all()), session=session)
     history_added = await add_past_history(past, settings, session=session)
+    # Check-ins first: claims, feedback and coverage come from those who attended.
+    check_ins_added = await add_demo_check_ins(past, organizer, session=session)
     claims_added = await add_demo_claims(past, organizer, session=session)
     feedback_added = await add_demo_feedback(past, settings, session=session)
     coverage_added = await add_demo_coverage(past, organizer, session=session)
@@ -159,6 +162,9 @@ async def seed(
         f"{result.updated + result.unchanged} already there, "
         f"{result.rejected} rows of the file rejected; "
         f"{result.added_to_guest_list} put on the guest list.",
+        f"Check-in: {check_ins_added} guests arrived at the past event."
+        if check_ins_added
+        else "Check-in: already there.",
         f"Travel claims: {claims_added} added to the past event (one in every status)."
         if claims_added
         else "Travel claims: already there.",
