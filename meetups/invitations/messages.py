@@ -287,8 +287,8 @@ def queue_reminder(
     session: AsyncSession,
     settings: Settings,
 ) -> OutboxMessage:
-    """`no_answer`: please reply (with List-Unsubscribe); `day_before`: see you tomorrow, with
-    directions. Record the SentReminder in the same transaction."""
+    """`no_answer`: please reply; `day_before`: see you tomorrow, with directions. Both carry
+    List-Unsubscribe, as invitations do. Record the SentReminder in the same transaction."""
     if kind == "no_answer":
         return _queue(
             KIND_REMINDER_NO_ANSWER,
@@ -309,6 +309,7 @@ def queue_reminder(
             event,
             session=session,
             settings=settings,
+            unsubscribe=True,
             checkin=True,
         )
     raise ValueError(f"no such reminder: {kind!r}")

@@ -25,6 +25,7 @@ from meetups.errors import DomainError, ValidationFailed
 from meetups.events.form import travel_category_labels
 from meetups.events.models import Event
 from meetups.i18n import gettext as _
+from meetups.i18n import ngettext
 from meetups.invitations.models import Invitee
 from meetups.travel.banking import clean_bic, clean_iban, format_iban, sepa_text
 from meetups.travel.models import (
@@ -331,10 +332,12 @@ async def write_export(
     if export_format == "sepa":
         result = await sepa_file(event, session=session, execution_date=execution_date)
         content = result.xml
-        summary = _(
-            "%(count)s transfers of %(total)s in all, to be paid on %(date)s, written to "
+        summary = ngettext(
+            "%(num)s transfer of %(total)s in all, to be paid on %(date)s, written to "
             "%(file)s. Nothing is marked as paid yet.",
-            count=len(result.claims),
+            "%(num)s transfers of %(total)s in all, to be paid on %(date)s, written to "
+            "%(file)s. Nothing is marked as paid yet.",
+            len(result.claims),
             total=_amount(result.total_cents) + " EUR",
             date=result.execution_date.isoformat(),
             file=str(output),
@@ -342,7 +345,12 @@ async def write_export(
     else:
         claims = await _export_claims(event, session=session)
         content = claims_csv(event, claims)
-        summary = _("%(count)s claims written to %(file)s.", count=len(claims), file=str(output))
+        summary = ngettext(
+            "%(num)s claim written to %(file)s.",
+            "%(num)s claims written to %(file)s.",
+            len(claims),
+            file=str(output),
+        )
     partial = output.with_name(f".{output.name}.partial")
     partial.write_bytes(content)
     partial.replace(output)

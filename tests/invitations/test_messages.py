@@ -90,7 +90,7 @@ KINDS = [
     "event_update",
     "cancellation",
 ]
-WITH_UNSUBSCRIBE = {"invitation", "reminder_no_answer"}
+WITH_UNSUBSCRIBE = {"invitation", "reminder_no_answer", "reminder_day_before"}
 
 
 @pytest.mark.parametrize("kind", KINDS)
