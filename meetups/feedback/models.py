@@ -10,6 +10,12 @@ person who gave them, while each person can still answer only once:
   answered").
 - An anonymous `FeedbackResponse` has no invitee and no timestamp; its id is random, and its
   answers are keyed by (response, question, position), so no serial number orders them either.
+- On SQLite these three tables are WITHOUT ROWID: rows are stored in the order of their random
+  keys, so neither a hidden row number nor the file's layout tells in which order markers and
+  responses arrived. PostgreSQL keeps new rows roughly in arrival order in its data files until
+  they are rewritten (VACUUM FULL, CLUSTER); someone who can read those files and also holds the
+  app secret could line markers up with responses by their physical position. Protecting the
+  secret and the database files is therefore part of anonymity on PostgreSQL.
 - To see and change their answers later, the invitee holds a random edit code; the response stores
   only its SHA-256. Nothing the server keeps leads from the invitee to the code, so the code cannot
   be sent by e-mail (the outbox would keep it next to the address): it is shown on the page and
@@ -111,6 +117,8 @@ class FeedbackAnswered(SQLModel, table=True):
     """'This invitee has answered', as an HMAC marker (see the module's docstring)."""
 
     __tablename__ = "feedback_answered"
+    # Stored in the order of the random-looking key, not of insertion (see the module docstring).
+    __table_args__ = {"sqlite_with_rowid": False}
 
     marker: str = Field(primary_key=True, max_length=64)
     event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
@@ -122,6 +130,7 @@ def new_response_id() -> str:
 
 class FeedbackResponse(SQLModel, table=True):
     __tablename__ = "feedback_response"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     id: str = Field(default_factory=new_response_id, primary_key=True, max_length=32)
     event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
@@ -142,6 +151,7 @@ class FeedbackAnswer(SQLModel, table=True):
     choice has one row per option, numbered by `seq`), or text."""
 
     __tablename__ = "feedback_answer"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     response_id: str = Field(
         foreign_key="feedback_response.id", primary_key=True, max_length=32, ondelete="CASCADE"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 06:04:16.799691
+Create Date: 2026-11-21 06:56:13.933417
 """
 
 from collections.abc import Sequence
@@ -218,6 +218,7 @@ def upgrade() -> None:
         sa.Column("event_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["event_id"], ["event.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("marker"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("feedback_answered", schema=None) as batch_op:
         batch_op.create_index(
@@ -479,6 +480,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("edit_key_hash"),
         sa.UniqueConstraint("invitee_id"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("feedback_response", schema=None) as batch_op:
         batch_op.create_index(
@@ -626,6 +628,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["question_id"], ["feedback_question.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["response_id"], ["feedback_response.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("response_id", "question_id", "seq"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("feedback_answer", schema=None) as batch_op:
         batch_op.create_index(
