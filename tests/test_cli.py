@@ -1,7 +1,8 @@
-"""The `meetups` command: migrate, create-organizer, serve; and the generated secret key."""
+"""The `meetups` command: migrate, create-organizer, serve, demo; and the generated secret key."""
 
 import asyncio
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -281,3 +282,29 @@ def test_create_organizer_never_takes_a_password_option(cli_environment: dict[st
     assert "No such option" in result.output  # type: ignore[attr-defined]
     help_text = CliRunner().invoke(app, ["create-organizer", "--help"]).output
     assert "--password" not in help_text
+
+
+def test_demo_run_twice_adds_nothing_the_second_time(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
+    first = _run("demo", cwd=tmp_path, MEETUPS_VAR_DIR=str(var_dir))
+    assert first.returncode == 0, first.stderr
+    second = _run("demo", cwd=tmp_path, MEETUPS_VAR_DIR=str(var_dir))
+    assert second.returncode == 0, second.stderr
+    assert (var_dir / "meetups.db").exists()
+
+    passwords = []
+    for run in (first, second):
+        assert "Sign in at http" in run.stdout
+        assert "/login" in run.stdout
+        assert "e-mail:   demo@example.com" in run.stdout
+        match = re.search(r"password: (\S+)", run.stdout)
+        assert match, run.stdout
+        passwords.append(match.group(1))
+    assert passwords[0] != passwords[1]  # a new password at every run
+
+    assert "40 bloggers added" in first.stdout
+    assert "Event 'Bloggertreffen Montabaur': created" in first.stdout
+    assert "0 bloggers added, 40 already there" in second.stdout
+    assert "Event 'Bloggertreffen Montabaur': already there" in second.stdout
+    for part in ("Check-in", "Travel claims", "Feedback", "Coverage"):
+        assert f"{part}: already there." in second.stdout

@@ -24,7 +24,7 @@ from meetups.invitations.models import Invitee
 
 # The invitation page's own handling of personal links, so that every page behind a link
 # behaves alike.
-from meetups.invitations.public_routes import _find_invitee, _language, _page
+from meetups.invitations.public_routes import find_invitee, page_language, personal_page
 
 router = APIRouter()
 
@@ -76,7 +76,7 @@ async def _coverage_page(
         "error": error,
         "notice": notice,
     }
-    return _page(
+    return personal_page(
         request, "coverage/invitee.html", context, block="coverage", status_code=status_code
     )
 
@@ -85,7 +85,7 @@ async def _language_for(
     request: Request, invitee: Invitee, session: SessionDep, settings: Settings, choice: str | None
 ) -> str:
     contact = await session.get(Contact, invitee.contact_id)
-    language = _language(choice or request.query_params.get("lang"), contact, settings)
+    language = page_language(choice or request.query_params.get("lang"), contact, settings)
     i18n.set_locale(language)
     return language
 
@@ -94,7 +94,7 @@ async def _language_for(
 async def coverage_page(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     language = await _language_for(request, found, session, settings, None)
@@ -105,7 +105,7 @@ async def coverage_page(
 async def add_coverage(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     data = await form_data(request)
@@ -152,7 +152,7 @@ async def add_coverage(
 async def remove_coverage(
     request: Request, token: str, link_id: RowId, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     data = await form_data(request)

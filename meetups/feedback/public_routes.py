@@ -34,7 +34,7 @@ from meetups.invitations.models import Invitee
 
 # The invitation page's own handling of personal links (throttling, the wrong-link page, the
 # private headers), so that every page behind a link behaves alike.
-from meetups.invitations.public_routes import _find_invitee, _language, _page
+from meetups.invitations.public_routes import find_invitee, page_language, personal_page
 
 router = APIRouter()
 
@@ -76,7 +76,7 @@ async def _context_for(
     contact = await session.get(Contact, invitee.contact_id)
     assert event is not None
     assert contact is not None
-    language = _language(choice or request.query_params.get("lang"), contact, settings)
+    language = page_language(choice or request.query_params.get("lang"), contact, settings)
     i18n.set_locale(language)
     return event, contact, language
 
@@ -113,7 +113,7 @@ def _feedback_page(
         "preview": False,
         "closes_text": moment_text(page.closes_at, page.event.timezone),
     }
-    return _page(
+    return personal_page(
         request, "feedback/answer.html", context, block="feedback", status_code=status_code
     )
 
@@ -137,7 +137,7 @@ def _set_code_cookie(
 async def feedback_form(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     event, contact, language = await _context_for(request, found, session, settings, None)
@@ -155,7 +155,7 @@ async def feedback_form(
 async def send_feedback(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     data = await _answer_data(request)
@@ -226,7 +226,7 @@ async def enter_code(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The edit code typed in (on another device, say): kept in the cookie when it is right."""
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     data = await _answer_data(request)
@@ -269,7 +269,7 @@ async def forget_code(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """Takes the edit code off this device (a shared computer, say)."""
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     data = await _answer_data(request)

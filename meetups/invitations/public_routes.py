@@ -42,7 +42,7 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _language(choice: str | None, contact: Contact | None, settings: Settings) -> str:
+def page_language(choice: str | None, contact: Contact | None, settings: Settings) -> str:
     """The language chosen on the page, else the contact's, else the site's default."""
     if choice in i18n.LANGUAGES:
         return choice  # type: ignore[return-value]
@@ -51,7 +51,7 @@ def _language(choice: str | None, contact: Contact | None, settings: Settings) -
     return settings.default_language
 
 
-def _page(
+def personal_page(
     request: Request,
     template: str,
     context: Mapping[str, Any],
@@ -76,8 +76,8 @@ def _whole_page_on_htmx() -> dict[str, str]:
 
 
 def _wrong_link(request: Request, settings: Settings, *, what: str = "invitation") -> Response:
-    i18n.set_locale(_language(request.query_params.get("lang"), None, settings))
-    return _page(
+    i18n.set_locale(page_language(request.query_params.get("lang"), None, settings))
+    return personal_page(
         request,
         "rsvp/invalid.html",
         {"what": what},
@@ -88,9 +88,9 @@ def _wrong_link(request: Request, settings: Settings, *, what: str = "invitation
 
 
 def _throttled(request: Request, settings: Settings) -> Response:
-    i18n.set_locale(_language(request.query_params.get("lang"), None, settings))
+    i18n.set_locale(page_language(request.query_params.get("lang"), None, settings))
     minutes = settings.login_failure_window_minutes
-    return _page(
+    return personal_page(
         request,
         "rsvp/throttled.html",
         {"minutes": minutes},
@@ -116,7 +116,7 @@ async def _count_wrong_link(request: Request, session: SessionDep) -> None:
         await session.commit()
 
 
-async def _find_invitee(
+async def find_invitee(
     request: Request, token: str, session: SessionDep, settings: Settings
 ) -> Invitee | Response:
     """The invitee behind `token`, or the page to answer with instead."""
@@ -177,18 +177,18 @@ def _rsvp_page(
         "statuses": InviteeStatus,
         **guest_page_context(event, state.invitee, settings),  # Add to calendar, check-in code
     }
-    return _page(request, "rsvp/page.html", context, block="rsvp", status_code=status_code)
+    return personal_page(request, "rsvp/page.html", context, block="rsvp", status_code=status_code)
 
 
 @router.get("/i/{token}")
 async def invitation_page(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     state = await rsvp.page_state(found, session=session)
-    language = _language(request.query_params.get("lang"), state.contact, settings)
+    language = page_language(request.query_params.get("lang"), state.contact, settings)
     i18n.set_locale(language)
     if found.opened_at is None:
         database: Database = request.app.state.database
@@ -226,12 +226,12 @@ def _answer_notice(outcome: rsvp.AnswerOutcome) -> str:
 async def answer_invitation(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     data = await form_data(request)
     contact = await session.get(Contact, found.contact_id)
-    language = _language(data.get("lang"), contact, settings)
+    language = page_language(data.get("lang"), contact, settings)
     i18n.set_locale(language)
     try:
         outcome = await rsvp.answer(
@@ -262,12 +262,12 @@ async def answer_invitation(
 async def save_details(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     data = await form_data(request)
     contact = await session.get(Contact, found.contact_id)
-    language = _language(data.get("lang"), contact, settings)
+    language = page_language(data.get("lang"), contact, settings)
     i18n.set_locale(language)
     try:
         await rsvp.save_details(found, data, session=session, settings=settings, language=language)
@@ -301,7 +301,7 @@ async def beside_the_page(
 ) -> Response:
     """Any other address under a personal link (a link cut or garbled in transit): the page itself
     for a good link, the friendly page for a wrong one."""
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     return redirect(request, f"/i/{token}")
@@ -337,7 +337,7 @@ async def unsubscribe_page(
     found = await _unsubscribe_contact(request, token, session, settings)
     if isinstance(found, Response):
         return found
-    i18n.set_locale(_language(request.query_params.get("lang"), found, settings))
+    i18n.set_locale(page_language(request.query_params.get("lang"), found, settings))
     already = await unsubscribe.is_suppressed(found.email, session=session)
     context = {
         "title": _("Unsubscribe"),
@@ -345,7 +345,7 @@ async def unsubscribe_page(
         "done": already,
         "token": token,
     }
-    return _page(request, "rsvp/unsubscribe.html", context)
+    return personal_page(request, "rsvp/unsubscribe.html", context)
 
 
 @router.post("/unsubscribe/{token:path}")
@@ -355,7 +355,7 @@ async def unsubscribe_now(
     found = await _unsubscribe_contact(request, token, session, settings)
     if isinstance(found, Response):
         return found
-    i18n.set_locale(_language(request.query_params.get("lang"), found, settings))
+    i18n.set_locale(page_language(request.query_params.get("lang"), found, settings))
     await unsubscribe.unsubscribe(found, session=session)
     await session.commit()
     context = {
@@ -364,4 +364,4 @@ async def unsubscribe_now(
         "done": True,
         "token": token,
     }
-    return _page(request, "rsvp/unsubscribe.html", context)
+    return personal_page(request, "rsvp/unsubscribe.html", context)

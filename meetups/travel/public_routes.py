@@ -26,7 +26,12 @@ from meetups.invitations.models import Invitee
 
 # The invitation page's own handling of personal links (throttling, the wrong-link page, the
 # private headers), so that both pages behind a link behave alike.
-from meetups.invitations.public_routes import PRIVATE_HEADERS, _find_invitee, _language, _page
+from meetups.invitations.public_routes import (
+    PRIVATE_HEADERS,
+    find_invitee,
+    page_language,
+    personal_page,
+)
 from meetups.travel import claims, policy, receipts
 from meetups.travel.banking import mask_iban
 from meetups.travel.models import ClaimStatus, Receipt
@@ -53,7 +58,7 @@ async def _language_for(
 ) -> str:
     contact = await session.get(Contact, invitee.contact_id)
     choice = (data or {}).get("lang") or request.query_params.get("lang")
-    language = _language(choice, contact, settings)
+    language = page_language(choice, contact, settings)
     i18n.set_locale(language)
     return language
 
@@ -129,7 +134,7 @@ def _travel_page(
         "max_mb": receipts.MAX_RECEIPT_BYTES // (1024 * 1024),
         "statuses": ClaimStatus,
     }
-    return _page(request, template, context, block="travel", status_code=status_code)
+    return personal_page(request, template, context, block="travel", status_code=status_code)
 
 
 def _title(event_title: str) -> str:
@@ -159,7 +164,7 @@ async def _after_failure(invitee: Invitee, session: SessionDep) -> claims.ClaimV
 async def travel_page(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     language = await _language_for(request, found, session, settings)
@@ -175,7 +180,7 @@ async def _change(
     action: str,
     item_id: str | None = None,
 ) -> Response:
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     data = await form_data(request)
@@ -249,7 +254,7 @@ async def add_item(
 async def edit_item_page(
     request: Request, token: str, item_id: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     language = await _language_for(request, found, session, settings)
@@ -300,7 +305,7 @@ async def preview_total(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The amount of the cost being typed and the claim's total with it, while typing (htmx)."""
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     data = await form_data(request)
@@ -316,7 +321,7 @@ async def preview_total(
         "format_distance": format_distance,
         "page_language": language,
     }
-    return _page(request, "travel/_preview.html", context)
+    return personal_page(request, "travel/_preview.html", context)
 
 
 @router.get("/i/{token}/travel/receipts/{receipt_id}")
@@ -328,7 +333,7 @@ async def invitee_receipt(
     settings: SettingsDep,
     download: str = "",
 ) -> Response:
-    found = await _find_invitee(request, token, session, settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     claim = await claims.claim_of(found, session=session)

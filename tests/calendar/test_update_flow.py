@@ -196,6 +196,53 @@ def _local_times(
     }
 
 
+async def test_a_new_place_at_the_same_time_moves_the_calendar_entry(
+    party: Party,
+    organizer_browser: Browser,
+    smtp_server: SmtpServer,
+    deliver: Any,
+    session: Any,
+) -> None:
+    event = party.event
+    await accept(organizer_browser, party["dora"].token)
+    await deliver()
+    (confirmation,) = received_by(smtp_server, "dora@example.com")
+    first = invitation_in(confirmation)
+    uid = str(first.event["UID"])
+    assert str(first.event["LOCATION"]).startswith("Firmenzentrale, Elgendorfer Straße 57")
+    sequence = int(first.event["SEQUENCE"])
+
+    values = {
+        **form_values(event),
+        "venue": "Stadthalle Montabaur",
+        "address": "Am Stadthallenplatz 1, 56410 Montabaur",
+    }
+    response = await organizer_browser.submit(f"/events/{event.slug}/edit", values)
+    assert response.status_code == 200
+    assert "Tell the guests about the change?" in text_of(response.text)
+    response = await organizer_browser.submit(
+        f"/events/{event.slug}/edit", {**values, "notify": "yes"}
+    )
+    assert response.status_code == 303
+    assert "3 guests are told" in _flash(response)
+
+    smtp_server.messages.clear()
+    assert (await deliver()).sent == 3
+    (update,) = received_by(smtp_server, "dora@example.com")
+    parsed = invitation_in(update)
+    assert parsed.icalendar["METHOD"] == "REQUEST"
+    assert str(parsed.event["UID"]) == uid
+    assert parsed.event["SEQUENCE"] > sequence
+    assert int(parsed.vobject.vevent.sequence.value) == parsed.event["SEQUENCE"]
+    location = "Stadthalle Montabaur, Am Stadthallenplatz 1, 56410 Montabaur"
+    assert str(parsed.event["LOCATION"]) == location
+    assert parsed.vobject.vevent.location.value == location
+    # The times stay as they were.
+    assert utc(parsed.event["DTSTART"].dt) == event.starts_at
+    assert utc(parsed.event["DTEND"].dt) == event.ends_at
+    assert "Stadthalle Montabaur" in update.get_body(("plain",)).get_content()
+
+
 async def test_a_typo_fix_without_telling_anyone(
     party: Party, organizer_browser: Browser, session: Any
 ) -> None:

@@ -409,3 +409,60 @@ async def test_answer_from_the_received_email_and_receive_the_confirmation(
     assert all(row.status == OutboxStatus.sent for row in rows)
     assert len(smtp_server.messages) == len(rows) == 6
     assert (await fresh(session, Event, event.id)).seats_taken == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "subject", "sentence"),
+    [
+        (
+            "reminder_no_answer",
+            "Reminder: will you come to Bloggertreffen Montabaur?",
+            "We have not heard from you yet about “Bloggertreffen Montabaur” and would be glad"
+            " to know whether you can come.",
+        ),
+        (
+            "reminder_day_before",
+            "See you tomorrow: Bloggertreffen Montabaur",
+            "We are looking forward to seeing you tomorrow at “Bloggertreffen Montabaur”.",
+        ),
+        (
+            "promotion",
+            "Good news: there is a place for you at Bloggertreffen Montabaur",
+            "Good news: a place has become free at “Bloggertreffen Montabaur”, and it is yours.",
+        ),
+        (
+            "cancellation",
+            "Cancelled: Bloggertreffen Montabaur",
+            "We are sorry to let you know that “Bloggertreffen Montabaur” on July 1,",
+        ),
+    ],
+)
+async def test_reminders_promotion_and_cancellation_in_english(
+    database: Database,
+    settings: Settings,
+    letter: dict[str, Any],
+    kind: str,
+    subject: str,
+    sentence: str,
+) -> None:
+    letter["contact"].language = "en"
+    async with database.session(write=True) as session:
+        row = queue_call(kind)(
+            letter["invitee"],
+            letter["contact"],
+            letter["event"],
+            session=session,
+            settings=settings,
+        )
+        await session.commit()
+    message = parse(row.raw)
+    text, html = bodies(message)
+
+    assert message["Subject"] == subject
+    assert text.startswith("Hello Anna Müller,")
+    # The sentence wraps nowhere in the text; the HTML escapes nothing in it but may wrap it.
+    assert sentence in text
+    assert " ".join(sentence.split()) in " ".join(text_of(html).split())
+    # English throughout: none of the German wording slipped in.
+    assert "Hallo" not in text
+    assert "Bitte" not in text

@@ -113,6 +113,31 @@ async def test_a_file_over_10_mb_is_refused(browser: Browser, session: Any, gues
     assert await reload(session, select(Receipt)) == []
 
 
+async def test_a_file_of_exactly_the_limit_is_taken_one_byte_more_is_not(
+    browser: Browser, session: Any, guest: Guest
+) -> None:
+    head = b"%PDF-1.4\n"
+    at_limit = head + b"0" * (receipts.MAX_RECEIPT_BYTES - len(head))
+    assert len(at_limit) == receipts.MAX_RECEIPT_BYTES
+    response = await add_item(
+        browser, guest.token, receipt=("limit.pdf", at_limit + b"0", "application/pdf")
+    )
+    assert response.status_code == 422
+    assert "larger than 10 MB" in text_of(response.text)
+    assert await reload(session, select(Receipt)) == []
+
+    response = await add_item(
+        browser, guest.token, receipt=("limit.pdf", at_limit, "application/pdf")
+    )
+    assert response.status_code == 303, text_of(response.text)
+    [receipt] = await reload(session, select(Receipt))
+    assert receipt.size == receipts.MAX_RECEIPT_BYTES
+    [content] = await reload(
+        session, select(ReceiptContent).where(ReceiptContent.receipt_id == receipt.id)
+    )
+    assert content.data == at_limit
+
+
 async def test_the_invitee_gets_their_receipt_with_safe_headers(
     browser: Browser, session: Any, guest: Guest, pdf: bytes
 ) -> None:
