@@ -1,13 +1,14 @@
 """Feedback in a real browser against `meetups serve`: a blogger who came opens her personal link
 on the phone, follows it to the feedback form, is told in place what she forgot, sends her
 answers; the organizer sees them on the results page, which also prints. Screenshots at laptop
-and phone width."""
+and phone width. The form fits a phone's width, and the coverage pages (the organizer's tab and
+the attendee's own) load nothing from any other host."""
 
 import re
 import sqlite3
 from pathlib import Path
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from meetups.config import Settings
 from meetups.demo.seed import PAST_SLUG
@@ -117,3 +118,79 @@ def test_a_blogger_answers_on_her_phone_and_the_organizer_sees_it(
 
     # Privacy: no page made the browser talk to any other host.
     assert all(url.startswith(live_server.url) for url in requested), requested
+
+
+def _fits_the_screen(page: Page) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+
+
+def _author_of_coverage(live_server: LiveServer) -> tuple[str, str]:
+    """(title of one of their posts, personal link) of an attendee of the past event who added
+    a link to what they published."""
+    settings = Settings(_env_file=None, var_dir=live_server.var_dir)  # type: ignore[call-arg]
+    database = Path(settings.resolved_database_url.split("///", 1)[1])
+    with sqlite3.connect(database) as connection:
+        row = connection.execute(
+            "SELECT coverage_link.title, invitee.link_nonce FROM coverage_link "
+            "JOIN invitee ON invitee.id = coverage_link.invitee_id "
+            "JOIN event ON event.id = coverage_link.event_id "
+            "WHERE event.slug = ? AND invitee.link_nonce IS NOT NULL "
+            "ORDER BY coverage_link.id LIMIT 1",
+            (PAST_SLUG,),
+        ).fetchone()
+    assert row, "the demo has no attendee who added coverage"
+    title, nonce = row
+    return title, f"{live_server.url}/i/{link_token(nonce, settings.secret)}"
+
+
+def test_the_feedback_form_fits_a_phone(live_server: LiveServer, chromium: Browser) -> None:
+    live_server.cli("demo")
+    _name, link = _attendee_without_feedback(live_server)
+    context = chromium.new_context(locale="en-GB", viewport=PHONE, has_touch=True, is_mobile=True)
+    guest = context.new_page()
+    guest.goto(f"{link}/feedback?lang=en")
+    expect(guest.locator("h1")).to_have_text("How was it?")
+    expect(guest.locator("fieldset.fb-nps")).to_be_visible()
+    _fits_the_screen(guest)
+    # ... and still does with the messages of a form sent incomplete.
+    guest.get_by_role("button", name="Send my feedback").click()
+    expect(guest.locator("fieldset.fb-nps .fb-error")).to_have_text("Please answer this question.")
+    _fits_the_screen(guest)
+    context.close()
+
+
+def test_the_coverage_pages_load_nothing_from_elsewhere(
+    live_server: LiveServer, chromium: Browser
+) -> None:
+    password = _demo_password(live_server)
+    title, link = _author_of_coverage(live_server)
+    requested: list[str] = []
+
+    page = chromium.new_page(locale="en-GB")
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{live_server.url}/login")
+    page.locator("#f-email").fill("demo@example.com")
+    page.locator("#f-password").fill(password)
+    page.locator("main button[type=submit]").click()
+    expect(page).to_have_url(f"{live_server.url}/events")
+    page.goto(f"{live_server.url}/events/{PAST_SLUG}")
+    page.get_by_role("link", name="Coverage", exact=True).click()
+    expect(page).to_have_url(f"{live_server.url}/events/{PAST_SLUG}/coverage")
+    # The posts link to other sites, but nothing of theirs is loaded.
+    posts = page.locator("table.coverage-list")
+    expect(posts).to_contain_text(title)
+    expect(posts.locator("a[href^='https://']").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+
+    guest = chromium.new_page(locale="en-GB")
+    guest.on("request", lambda request: requested.append(request.url))
+    guest.goto(f"{link}/coverage?lang=en")
+    expect(guest.locator("h1")).to_have_text("Your posts about the event")
+    expect(guest.locator(".coverage-mine")).to_contain_text(title)
+    guest.wait_for_load_state("networkidle")
+
+    assert any(url.endswith(f"/events/{PAST_SLUG}/coverage") for url in requested)
+    assert any("/coverage?lang=en" in url for url in requested)
+    foreign = [url for url in requested if not url.startswith((live_server.url, "data:"))]
+    assert foreign == []
