@@ -1,15 +1,18 @@
 """The `meetups` command."""
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 
 from meetups.accounts.models import Role
 from meetups.config import SecretKeyError, Settings
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="meetups: invite bloggers, hear what they think.",
@@ -69,6 +72,36 @@ def serve(
     elif not settings.worker_in_serve:
         typer.echo("E-mail is delivered by `meetups worker` (MEETUPS_WORKER_IN_SERVE is off)")
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, access_log=False)
+
+
+def _export_language(language: str | None, settings: Settings) -> str:
+    from meetups.i18n import LANGUAGES
+
+    language = language or settings.default_language
+    if language not in LANGUAGES:
+        typer.echo(f"--language must be one of: {', '.join(LANGUAGES)}", err=True)
+        raise typer.Exit(2)
+    return language
+
+
+def _check_output(output: Path) -> None:
+    if output.is_dir():
+        typer.echo(f"{output} is a directory; give the name of the file to write.", err=True)
+        raise typer.Exit(2)
+
+
+def _run_export(export: Coroutine[Any, Any, T], output: Path) -> T:
+    """Runs an export; what the user can fix (unknown event, unwritable file) exits 1 with why."""
+    from meetups.errors import DomainError
+
+    try:
+        return asyncio.run(export)
+    except DomainError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from None
+    except OSError as error:
+        typer.echo(f"Cannot write {output}: {error.strerror or error}", err=True)
+        raise typer.Exit(1) from None
 
 
 async def _has_organizers(settings: Settings) -> bool:
@@ -223,9 +256,7 @@ def export_feedback(
 ) -> None:
     """Export an event's feedback: one row (or object) per response. Anonymous feedback never
     carries names or e-mail addresses."""
-    from meetups.errors import DomainError
     from meetups.feedback.exports import FORMATS
-    from meetups.i18n import LANGUAGES
     from meetups.migrate import upgrade
 
     export_format = export_format.strip().lower()
@@ -233,24 +264,12 @@ def export_feedback(
         typer.echo(f"--format must be one of: {', '.join(FORMATS)}", err=True)
         raise typer.Exit(2)
     settings = _settings()
-    language = language or settings.default_language
-    if language not in LANGUAGES:
-        typer.echo(f"--language must be one of: {', '.join(LANGUAGES)}", err=True)
-        raise typer.Exit(2)
-    if output.is_dir():
-        typer.echo(f"{output} is a directory; give the name of the file to write.", err=True)
-        raise typer.Exit(2)
+    language = _export_language(language, settings)
+    _check_output(output)
     upgrade(settings.resolved_database_url)
-    try:
-        count = asyncio.run(
-            _export_feedback(settings, event_slug, export_format, output, semicolon, language)
-        )
-    except DomainError as error:
-        typer.echo(error.message, err=True)
-        raise typer.Exit(1) from None
-    except OSError as error:
-        typer.echo(f"Cannot write {output}: {error.strerror or error}", err=True)
-        raise typer.Exit(1) from None
+    count = _run_export(
+        _export_feedback(settings, event_slug, export_format, output, semicolon, language), output
+    )
     typer.echo(f"{count} responses written to {output}.")
 
 
@@ -303,8 +322,6 @@ def export_payouts(
     """Export an event's travel claims: CSV of every submitted claim for accounting, or a SEPA
     credit transfer (pain.001) of the approved, unpaid ones. Marks nothing as paid: confirm that
     on the event's Travel tab once the bank has carried out the transfer."""
-    from meetups.errors import DomainError
-    from meetups.i18n import LANGUAGES
     from meetups.migrate import upgrade
 
     export_format = export_format.strip().lower()
@@ -317,24 +334,12 @@ def export_payouts(
         typer.echo("--execution-date must be a date like 2026-05-14", err=True)
         raise typer.Exit(2) from None
     settings = _settings()
-    language = language or settings.default_language
-    if language not in LANGUAGES:
-        typer.echo(f"--language must be one of: {', '.join(LANGUAGES)}", err=True)
-        raise typer.Exit(2)
-    if output.is_dir():
-        typer.echo(f"{output} is a directory; give the name of the file to write.", err=True)
-        raise typer.Exit(2)
+    language = _export_language(language, settings)
+    _check_output(output)
     upgrade(settings.resolved_database_url)
-    try:
-        summary = asyncio.run(
-            _export_payouts(settings, event_slug, export_format, output, when, language)
-        )
-    except DomainError as error:
-        typer.echo(error.message, err=True)
-        raise typer.Exit(1) from None
-    except OSError as error:
-        typer.echo(f"Cannot write {output}: {error.strerror or error}", err=True)
-        raise typer.Exit(1) from None
+    summary = _run_export(
+        _export_payouts(settings, event_slug, export_format, output, when, language), output
+    )
     typer.echo(summary)
 
 
