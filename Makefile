@@ -7,7 +7,7 @@ VENDOR := static/vendor
 # One compiled catalog per translated language (the .mo files are built, not committed).
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard meetups/locale/*/LC_MESSAGES/messages.po))
 
-.PHONY: run install test lint demo migrate messages migration clean
+.PHONY: run install test lint bench demo migrate messages migration clean
 
 # `make run DEMO=1` seeds the demo events first.
 run: install
@@ -23,11 +23,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# --ignore-scripts: none of the assets needs one, and swagger-ui-dist pulls in a package whose
+# install script would report the installation to a third party.
 $(VENDOR)/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	mkdir -p $(VENDOR)
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR) $(VENDOR)/swagger-ui
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger-ui/
 	touch $@
 
 %.mo: %.po $(STAMP)
@@ -38,6 +41,11 @@ test: install
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# The benchmarks (README, "Benchmarks"); results go to bench/RESULTS.md. Options, e.g.
+# `make bench BENCH_ARGS="--only capacity --backends sqlite"` or BENCH_ARGS=--quick.
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 demo: install
 	$(BIN)/meetups demo

@@ -13,6 +13,8 @@ from meetups.accounts.models import Role
 from meetups.config import SecretKeyError, Settings
 
 T = TypeVar("T")
+# How `meetups serve` runs uvicorn; the benchmarks serve their baseline app the same way.
+UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": True, "access_log": False}
 
 app = typer.Typer(
     help="meetups: invite bloggers, hear what they think.",
@@ -52,14 +54,26 @@ def migrate() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Processes serving requests on this port.")
+    ] = 1,
 ) -> None:
     """Serve the web app (behind a reverse proxy in production)."""
     import uvicorn
 
     from meetups.migrate import upgrade
+    from meetups.ops.logs import configure_logging, logging_config
     from meetups.web import create_app
 
     settings = _settings()
+    if workers > 1 and settings.mail_catcher:
+        typer.echo(
+            "The mail catcher runs in one process only: use --workers 1 with "
+            "MEETUPS_MAIL_CATCHER, or turn the catcher off.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    configure_logging(settings.log_format)
     upgrade(settings.resolved_database_url)
     url = f"http://{host}:{port}"
     typer.echo(f"meetups runs on {url} (links in e-mails use {settings.base_url})")
@@ -71,7 +85,18 @@ def serve(
         typer.echo(f"E-mail is caught, not sent: read it at {url}/mail")
     elif not settings.worker_in_serve:
         typer.echo("E-mail is delivered by `meetups worker` (MEETUPS_WORKER_IN_SERVE is off)")
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True, access_log=False)
+    # Each process of --workers builds its own app from the same environment.
+    target: Any = "meetups.web:create_app" if workers > 1 else create_app(settings)
+    uvicorn.run(
+        target,
+        factory=workers > 1,
+        workers=workers,
+        host=host,
+        port=port,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_config=logging_config(settings.log_format),
+        **UVICORN_OPTIONS,
+    )
 
 
 def _export_language(language: str | None, settings: Settings) -> str:
@@ -124,15 +149,12 @@ def worker(
 ) -> None:
     """Deliver e-mail from the outbox until stopped (Ctrl+C or SIGTERM; the e-mail in flight
     is finished first)."""
-    import logging
-
     from meetups.mail.worker import run_worker_process
     from meetups.migrate import upgrade
+    from meetups.ops.logs import configure_logging
 
     settings = _settings()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_format)
     upgrade(settings.resolved_database_url)
     if not once:
         typer.echo("The mail worker runs; stop it with Ctrl+C.")
@@ -383,6 +405,69 @@ def demo(
     report = asyncio.run(seed_demo(settings, csv_file=csv_file))
     for line in report:
         typer.echo(line)
+
+
+@app.command()
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only print what would be purged; change nothing.")
+    ] = False,
+) -> None:
+    """Erase the personal data of events that ended more than MEETUPS_RETENTION_MONTHS ago (the
+    mail worker does this by itself too), and anonymize contacts with nothing current left."""
+    from meetups.migrate import upgrade
+
+    settings = _settings()
+    if settings.retention_months <= 0:
+        typer.echo("The retention purge is off (MEETUPS_RETENTION_MONTHS=0): nothing to do.")
+        return
+    upgrade(settings.resolved_database_url)
+    for line in asyncio.run(_purge(settings, dry_run)):
+        typer.echo(line)
+
+
+async def _purge(settings: Settings, dry_run: bool) -> list[str]:
+    from meetups.db import Database, create_engine
+    from meetups.i18n import use_locale
+    from meetups.privacy.retention import purge_expired
+
+    database = Database(create_engine(settings.resolved_database_url))
+    try:
+        with use_locale(settings.default_language):
+            async with database.session(write=True) as session:
+                report = await purge_expired(session=session, settings=settings)
+                if dry_run:
+                    await session.rollback()  # the same work as a purge, undone
+                else:
+                    await session.commit()
+    finally:
+        await database.dispose()
+    verb = "Would purge" if dry_run else "Purged"
+    lines = [
+        f"Retention: {settings.retention_months} months; "
+        f"events that ended before {report.cutoff:%Y-%m-%d}."
+    ]
+    if not report.changed:
+        lines.append("Nothing to purge.")
+        return lines
+    lines.append(f"{verb} {len(report.events)} events:")
+    for event in report.events:
+        counts = event.counts
+        lines.append(
+            f"  {event.slug} ({event.title!r}, ended {event.ends_at:%Y-%m-%d}): "
+            f"{event.guests} guests, {counts.claims_kept} decided claims without bank details, "
+            f"{counts.claims_withdrawn} open claims withdrawn, {counts.receipts} receipts, "
+            f"{counts.feedback_unlinked} feedback responses unlinked, "
+            f"{counts.emails_scrubbed + counts.emails_cancelled} e-mails"
+        )
+    anonymized = "Would anonymize" if dry_run else "Anonymized"
+    lines.append(
+        f"{anonymized} {report.contacts} contacts whose only events are purged and whose entry "
+        f"was not changed since {report.cutoff:%Y-%m-%d}."
+    )
+    if dry_run:
+        lines.append("Nothing was changed (--dry-run).")
+    return lines
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Settings, read from MEETUPS_* environment variables and an optional .env file."""
 
 import contextlib
+import ipaddress
 import os
 import secrets
 from email.utils import parseaddr
@@ -19,6 +20,11 @@ MIN_SECRET_LENGTH = 32
 
 class SecretKeyError(RuntimeError):
     """The generated secret key file is unusable (empty, truncated); the message says what to do."""
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 class SmtpSecurity(StrEnum):
@@ -93,6 +99,21 @@ class Settings(BaseSettings):
         le=3600,
         description="How often the mail worker looks for e-mail that is due.",
     )
+    worker_lease_seconds: float = Field(
+        default=300.0,
+        ge=1,
+        le=86400,
+        description="How long a worker's hold on the e-mails it is sending lasts (renewed after "
+        "each one; never less than 12.5 SMTP timeouts): e-mail held by a worker that died goes "
+        "out once the hold has run out.",
+    )
+    worker_heartbeat_max_age_seconds: float = Field(
+        default=120.0,
+        ge=1,
+        le=86400,
+        description="/readyz reports the mail worker missing when none said it is alive for this "
+        "long; a worker says so every quarter of it.",
+    )
 
     default_language: Language = Field(
         default="de", description="Language when neither the browser nor the organizer chose one."
@@ -114,12 +135,52 @@ class Settings(BaseSettings):
         default=15, ge=1, description="The throttling window, and how long to wait."
     )
 
+    retention_months: int = Field(
+        default=12,
+        ge=0,
+        le=1200,
+        description="Personal data of events that ended more than this many months ago is erased "
+        "by the retention purge; 0 turns the purge off.",
+    )
+    password_reset_lifetime_minutes: int = Field(
+        default=60, ge=5, le=24 * 60, description="How long a password-reset link works."
+    )
+
+    log_format: LogFormat = Field(
+        default=LogFormat.text,
+        description="text (readable, for a laptop) or json (one object per line, for production).",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="Addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto "
+        "`meetups serve` believes (comma-separated IPs or networks, or *).",
+    )
+
     @field_validator("default_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         if value not in available_timezones():
             raise ValueError(f"unknown time zone {value!r}")
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        if entries == ["*"]:
+            return "*"
+        if not entries:
+            raise ValueError("give at least one address (127.0.0.1 when the proxy runs locally)")
+        for entry in entries:
+            # uvicorn would silently treat a malformed entry as a name that never matches.
+            try:
+                ipaddress.ip_network(entry)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is no IP address or network; "
+                    "give addresses like 10.0.0.5,10.1.0.0/16, or * alone"
+                ) from None
+        return ",".join(entries)
 
     @field_validator("mail_from")
     @classmethod

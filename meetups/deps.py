@@ -42,6 +42,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def release_connection(session: AsyncSession) -> None:
+    """Ends the reading session's transaction, which hands its connection back to the pool, before
+    a write in a session of its own: a request holding one connection while it waits for a second
+    deadlocks the pool once every connection is held that way (a burst of first openings did,
+    in bench/). What was read stays usable (nothing expires on commit)."""
+    await session.commit()
+
+
 # A row id taken from the path (`organizer_id: RowId`); not a number or out of range gives a 404
 # instead of reaching the database and failing there.
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]

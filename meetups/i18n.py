@@ -50,8 +50,10 @@ def gettext(message: str, **variables: object) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
-    text = translations(current_locale()).ungettext(singular, plural, n)
-    return text % {"num": n, **variables}
+    locale = current_locale()
+    text = translations(locale).ungettext(singular, plural, n)
+    # The count reads as the language writes numbers: "1,000" in English, "1.000" in German.
+    return text % {"num": babel_numbers.format_decimal(n, locale=locale), **variables}
 
 
 def lazy(message: str) -> str:

@@ -1,6 +1,6 @@
 """Imports every area's tables, so that SQLModel.metadata is complete (Alembic, tests)."""
 
-from meetups.accounts.models import LoginFailure, LoginSession, Organizer
+from meetups.accounts.models import ApiToken, LoginFailure, LoginSession, Organizer, PasswordReset
 from meetups.calendar.models import CalendarFeed
 from meetups.checkin.models import CheckIn
 from meetups.contacts.models import Contact, ContactTag, Tag
@@ -16,7 +16,8 @@ from meetups.feedback.models import (
     FeedbackSettings,
 )
 from meetups.invitations.models import Invitee, SentReminder, Suppression
-from meetups.mail.models import CaughtMail, OutboxMessage
+from meetups.mail.models import CaughtMail, OutboxMessage, WorkerHeartbeat
+from meetups.privacy.models import PrivacyRecord
 from meetups.travel.models import (
     Claim,
     ClaimDecision,
@@ -28,10 +29,37 @@ from meetups.travel.models import (
 )
 
 __all__ = [
-    "CalendarFeed", "CaughtMail", "CheckIn", "Claim", "ClaimDecision", "ClaimItem", "Contact",
-    "ContactTag", "CoverageLink", "Event", "FeedbackAnswer", "FeedbackAnswered",
-    "FeedbackOption", "FeedbackQuestion", "FeedbackRequest", "FeedbackResponse",
-    "FeedbackSettings", "Invitee", "LoginFailure", "LoginSession", "Organizer",
-    "OutboxMessage", "PayoutAccount", "Receipt", "ReceiptContent", "SentReminder", "Suppression",
-    "Tag", "TravelBudget",
+    "ApiToken",
+    "CalendarFeed",
+    "CaughtMail",
+    "CheckIn",
+    "Claim",
+    "ClaimDecision",
+    "ClaimItem",
+    "Contact",
+    "ContactTag",
+    "CoverageLink",
+    "Event",
+    "FeedbackAnswer",
+    "FeedbackAnswered",
+    "FeedbackOption",
+    "FeedbackQuestion",
+    "FeedbackRequest",
+    "FeedbackResponse",
+    "FeedbackSettings",
+    "Invitee",
+    "LoginFailure",
+    "LoginSession",
+    "Organizer",
+    "OutboxMessage",
+    "PasswordReset",
+    "PayoutAccount",
+    "PrivacyRecord",
+    "Receipt",
+    "ReceiptContent",
+    "SentReminder",
+    "Suppression",
+    "Tag",
+    "TravelBudget",
+    "WorkerHeartbeat",
 ]

@@ -1,7 +1,7 @@
 """The app factory: middleware, error pages, static files, and every area's routes."""
 
 import logging
-import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import quote
@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meetups import STATIC_DIR, i18n
 from meetups.accounts.models import Organizer
+from meetups.api import errors as api_errors
+from meetups.api.errors import is_api_path
 from meetups.config import Settings
 from meetups.csrf import CSRF_COOKIE, CsrfError, new_browser_secret, token_for, verify_csrf
 from meetups.db import Database, create_engine
@@ -23,16 +25,19 @@ from meetups.deps import LANGUAGE_COOKIE, LoginRequired, RoleRequired
 from meetups.errors import NotFound, PermissionDenied
 from meetups.htmx import FLASH_COOKIE, is_htmx, redirect, render
 from meetups.i18n import gettext as _
+from meetups.ops import logs
+from meetups.ops.routes import HEALTH_PATHS
 
 log = logging.getLogger("meetups.web")
+access_log = logging.getLogger("meetups.access")
 
 # The largest request body we read (CSV imports, receipts); larger ones get a friendly 413.
 MAX_REQUEST_BYTES = 20 * 1024 * 1024
 # Requests that authenticate by other means than a browser session: one-click unsubscribe
 # (RFC 8058) arrives as a POST from the mail provider, without cookies; its link is the proof.
-CSRF_EXEMPT_PREFIXES: tuple[str, ...] = ("/unsubscribe/",)
-# Paths that carry a personal secret: never written to the log as they are.
-_SECRET_PATH = re.compile(r"^/(i|unsubscribe|feeds|checkin)/[^/]+")
+# The JSON API authenticates by its bearer token alone and ignores cookies (meetups.api.auth), so
+# a forged cross-site request has nothing to ride on.
+CSRF_EXEMPT_PREFIXES: tuple[str, ...] = ("/unsubscribe/", "/api/")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -85,7 +90,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
 
 def _include_routes(app: FastAPI) -> None:
+    from meetups.accounts.reset_routes import router as password_reset_router
     from meetups.accounts.routes import router as accounts_router
+    from meetups.accounts.token_routes import router as token_router
+    from meetups.api.routes import router as api_router
     from meetups.calendar.routes import router as calendar_router
     from meetups.checkin.routes import router as checkin_router
     from meetups.contacts.routes import router as contacts_router
@@ -97,10 +105,16 @@ def _include_routes(app: FastAPI) -> None:
     from meetups.invitations.public_routes import router as invitee_router
     from meetups.invitations.routes import router as invitations_router
     from meetups.mail.routes import router as mail_router
+    from meetups.ops.routes import router as ops_router
+    from meetups.privacy.public_routes import router as privacy_invitee_router
+    from meetups.privacy.routes import router as privacy_router
     from meetups.travel.public_routes import router as travel_invitee_router
     from meetups.travel.routes import router as travel_router
 
+    app.include_router(api_router)
     app.include_router(accounts_router)
+    app.include_router(token_router)
+    app.include_router(password_reset_router)
     app.include_router(events_router)
     app.include_router(invitations_router)
     app.include_router(travel_router)
@@ -108,6 +122,7 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(travel_invitee_router)
     app.include_router(feedback_invitee_router)
     app.include_router(coverage_invitee_router)
+    app.include_router(privacy_invitee_router)  # /i/{token}/privacy, /privacy/deleted
     app.include_router(calendar_router)  # /i/{token}/calendar.ics
     app.include_router(checkin_router)  # /i/{token}/checkin.svg
     app.include_router(invitee_router)
@@ -115,11 +130,13 @@ def _include_routes(app: FastAPI) -> None:
     app.include_router(feedback_router)
     app.include_router(coverage_router)
     app.include_router(mail_router)
+    app.include_router(privacy_router)
+    app.include_router(ops_router)
 
 
 def loggable_path(request: Request) -> str:
-    """The request's path with any personal link blanked out."""
-    return _SECRET_PATH.sub(r"/\1/…", request.url.path)
+    """The request's path with any personal link blanked out (see meetups.ops.logs)."""
+    return logs.redact_path(request.url.path)
 
 
 class RequestSizeLimit:
@@ -164,11 +181,29 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     async def per_request(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        language = request.cookies.get(LANGUAGE_COOKIE)
-        if language not in i18n.LANGUAGES:
-            language = i18n.negotiate_language(
-                request.headers.get("accept-language"), settings.default_language
-            )
+        started = time.perf_counter()
+        request_id = logs.request_id_from(request.headers.get("x-request-id"))
+        context = logs.request_id.set(request_id)
+        try:
+            response = await _answer(request, call_next)
+            response.headers["X-Request-ID"] = request_id
+            _log_access(request, response.status_code, time.perf_counter() - started)
+            return response
+        finally:
+            logs.request_id.reset(context)
+
+    async def _answer(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.url.path.startswith("/api/"):
+            # Scripts send no cookies and seldom a language: English is what they can rely on.
+            language = i18n.negotiate_language(request.headers.get("accept-language"), "en")
+        else:
+            language = request.cookies.get(LANGUAGE_COOKIE)
+            if language not in i18n.LANGUAGES:
+                language = i18n.negotiate_language(
+                    request.headers.get("accept-language"), settings.default_language
+                )
         i18n.set_locale(language)
 
         browser_secret = request.cookies.get(CSRF_COOKIE)
@@ -186,7 +221,9 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             log.exception("unhandled error on %s %s", request.method, loggable_path(request))
             response = _unexpected_error_page(request)
 
-        if fresh_secret:
+        # API clients send no cookies back: they get none.
+        api = is_api_path(request.url.path)
+        if fresh_secret and request.url.path not in HEALTH_PATHS and not api:
             response.set_cookie(
                 CSRF_COOKIE,
                 fresh_secret,
@@ -204,7 +241,12 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         ):
             response.delete_cookie(FLASH_COOKIE, path="/")
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        csp = headers.get("Content-Security-Policy")
+        if csp is None:
+            headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        elif "frame-ancestors" not in csp:
+            # A route's own policy (an SVG, a receipt) still must not be framed by other sites.
+            headers["Content-Security-Policy"] = csp.rstrip("; ") + "; frame-ancestors 'none'"
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "no-referrer")
@@ -214,6 +256,28 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         if settings.uses_https:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
+
+
+def _log_access(request: Request, status: int, seconds: float) -> None:
+    """One line per request, with the path as loggable_path shows it (never a personal link) and
+    without the query string (it may carry addresses or a `next` target)."""
+    quiet = request.url.path in HEALTH_PATHS and status < 400
+    duration_ms = round(seconds * 1000, 1)
+    path = loggable_path(request)
+    access_log.log(
+        logging.DEBUG if quiet else logging.INFO,
+        "%s %s %s %.1f ms",
+        request.method,
+        path,
+        status,
+        duration_ms,
+        extra={
+            "method": request.method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+        },
+    )
 
 
 def _error_page(
@@ -238,6 +302,8 @@ def _error_page(
 
 
 def _unexpected_error_page(request: Request) -> Response:
+    if is_api_path(request.url.path):
+        return api_errors.internal_error()
     return _error_page(
         request,
         500,
@@ -251,10 +317,14 @@ def _unexpected_error_page(request: Request) -> Response:
 def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
-        database: Database = request.app.state.database
-        async with database.session() as session:
-            has_organizers = (await session.exec(select(Organizer.id).limit(1))).first() is not None
-        if not has_organizers:
+        # Asked once per process: a second session here, while the request's own may still hold a
+        # connection, could wait on a pool that a burst of such requests has used up.
+        if not getattr(request.app.state, "has_organizers", False):
+            database: Database = request.app.state.database
+            async with database.session() as session:
+                found = (await session.exec(select(Organizer.id).limit(1))).first() is not None
+            request.app.state.has_organizers = found
+        if not request.app.state.has_organizers:
             return redirect(request, "/setup")
         if request.method != "GET":
             # After signing in, the browser would GET this address: only pages make sense there.
@@ -301,6 +371,8 @@ def _add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_api_path(request.url.path):
+            return api_errors.from_http_exception(exc)
         if exc.status_code == 404:
             return _error_page(request, 404, _("Not found"), _("There is no page at this address."))
         if exc.status_code == 405:

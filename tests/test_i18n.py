@@ -67,3 +67,11 @@ def test_accept_language_picks_the_best_supported_language() -> None:
     assert i18n.negotiate_language("fr, es", "de") == "de"
     assert i18n.negotiate_language("", "en") == "en"
     assert i18n.negotiate_language("de;q=abc, en", "de") == "en"
+
+
+def test_counts_in_plural_messages_are_written_as_the_language_writes_numbers() -> None:
+    with i18n.use_locale("en"):
+        assert i18n.ngettext("%(num)s guest", "%(num)s guests", 1000) == "1,000 guests"
+    with i18n.use_locale("de"):
+        assert i18n.ngettext("%(num)s guest", "%(num)s guests", 1000) == "1.000 Gäste"
+        assert i18n.ngettext("%(num)s guest", "%(num)s guests", 1) == "1 Gast"

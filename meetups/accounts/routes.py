@@ -16,6 +16,7 @@ from meetups.accounts.login import (
     start_session,
 )
 from meetups.accounts.models import Role
+from meetups.accounts.password_reset import void_reset_links
 from meetups.csrf import CSRF_COOKIE, new_browser_secret
 from meetups.deps import (
     LANGUAGE_COOKIE,
@@ -324,10 +325,12 @@ async def change_password(
             repeat=data.get("new_password_repeat", ""),
             session=session,
         )
-        # Whoever else knew the old password is signed out; this browser stays signed in.
+        # Whoever else knew the old password is signed out; this browser stays signed in; a
+        # reset link asked for earlier must not undo the new password.
         await end_other_sessions(
             organizer, keep=request.cookies.get(session_cookie_name(settings)), session=session
         )
+        await void_reset_links(organizer, session=session)
     except ValidationFailed as error:
         return render(
             request,

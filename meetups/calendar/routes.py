@@ -12,7 +12,7 @@ from meetups.calendar.invites import invitee_ics
 from meetups.config import Settings
 from meetups.contacts.models import Contact
 from meetups.db import Database, utcnow
-from meetups.deps import CurrentOrganizer, SessionDep, SettingsDep
+from meetups.deps import CurrentOrganizer, SessionDep, SettingsDep, release_connection
 from meetups.events.models import Event
 from meetups.htmx import redirect, render
 from meetups.i18n import gettext as _
@@ -34,8 +34,9 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def _count_wrong_link(request: Request) -> None:
+async def _count_wrong_link(request: Request, session: SessionDep) -> None:
     # Read requests have a read-only session: the count is written in a session of its own.
+    await release_connection(session)
     database: Database = request.app.state.database
     async with database.session(write=True) as writer:
         await guessing.record_wrong_link(_client(request), session=writer)
@@ -70,7 +71,7 @@ async def invitee_from_link(
         return _refused(request, settings, throttled=True)
     invitee = await invitee_for_token(token, session=session)
     if invitee is None:
-        await _count_wrong_link(request)
+        await _count_wrong_link(request, session)
         return _refused(request, settings, throttled=False)
     return invitee
 
@@ -108,7 +109,7 @@ async def calendar_feed(
         return Response(status_code=429, headers=PRIVATE_HEADERS)
     found = await feeds.feed_for_token(token, session=session)
     if found is None:
-        await _count_wrong_link(request)
+        await _count_wrong_link(request, session)
         return Response(
             _("This calendar address does not work (any more)."),
             status_code=404,
@@ -118,7 +119,7 @@ async def calendar_feed(
     feed, _organizer = found
     now = utcnow()
     if feeds.needs_touch(feed, now):
-        await _touch(request, feed.id, now)
+        await _touch(request, session, feed.id, now)
     events = await feeds.feed_events(session=session, now=now)
     content = feeds.feed_calendar(events, settings=settings, now=now)
     return Response(
@@ -128,9 +129,10 @@ async def calendar_feed(
     )
 
 
-async def _touch(request: Request, feed_id: int | None, now: datetime) -> None:
+async def _touch(request: Request, session: SessionDep, feed_id: int | None, now: datetime) -> None:
     from meetups.calendar.models import CalendarFeed
 
+    await release_connection(session)
     database: Database = request.app.state.database
     async with database.session(write=True) as writer:
         feed = await writer.get(CalendarFeed, feed_id)

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from meetups.checkin.models import CheckIn
 from meetups.contacts.models import Contact, ContactTag, Tag, fold
 from meetups.db import utcnow
 from meetups.errors import DomainError, NotFound, ValidationFailed
@@ -193,7 +194,7 @@ async def create_contact(data: Mapping[str, str], *, session: AsyncSession) -> C
     return contact
 
 
-def _refuse_if_anonymized(contact: Contact) -> None:
+def refuse_if_anonymized(contact: Contact) -> None:
     if contact.is_anonymized:
         raise DomainError(_("This contact was deleted; only what the events need of it is kept."))
 
@@ -201,7 +202,7 @@ def _refuse_if_anonymized(contact: Contact) -> None:
 async def update_contact(
     contact: Contact, data: Mapping[str, str], *, session: AsyncSession
 ) -> Contact:
-    _refuse_if_anonymized(contact)
+    refuse_if_anonymized(contact)
     fields = check_contact_form(data)
     await _ensure_email_free(fields.email, session=session, other_than=contact.id)
     tags = await tags_named(fields.tags, session=session)
@@ -225,15 +226,20 @@ class Removal(StrEnum):
 
 
 async def has_answered(contact: Contact, *, session: AsyncSession) -> bool:
-    """Whether they answered an invitation: then their entry stays, as it counts for the event."""
+    """Whether they answered an invitation or came (checked in at the door): then their entry
+    stays, as it counts for the event."""
+    checked_in = exists().where(CheckIn.invitee_id == Invitee.id)
     query = select(Invitee.id).where(
-        Invitee.contact_id == contact.id, col(Invitee.responded_at).is_not(None)
+        Invitee.contact_id == contact.id,
+        or_(col(Invitee.responded_at).is_not(None), checked_in),
     )
     return (await session.exec(query.limit(1))).first() is not None
 
 
 async def anonymize_contact(contact: Contact, *, session: AsyncSession) -> None:
-    """Removes everything personal but keeps the row, so the events' numbers stay right."""
+    """Removes everything personal of the address book entry but keeps the row, so the events'
+    numbers stay right. Only a part of deleting a person: meetups.privacy.erasure.erase_person
+    does the whole (their answers, claims, e-mails), for the address book's "Delete" too."""
     contact.name = _("Deleted contact")
     # A unique address that can never receive mail (.invalid is reserved, RFC 2606).
     contact.email = f"deleted-{contact.id}@invalid"
@@ -244,17 +250,6 @@ async def anonymize_contact(contact: Contact, *, session: AsyncSession) -> None:
     contact.anonymized_at = contact.updated_at = utcnow()
     session.add(contact)
     await drop_unused_tags(session=session)
-
-
-async def remove_contact(contact: Contact, *, session: AsyncSession) -> Removal:
-    """Deletes the person, or anonymizes them when they have answered an invitation."""
-    _refuse_if_anonymized(contact)
-    if await has_answered(contact, session=session):
-        await anonymize_contact(contact, session=session)
-        return Removal.anonymized
-    await session.delete(contact)
-    await drop_unused_tags(session=session)
-    return Removal.deleted
 
 
 async def guest_list_count(contact: Contact, *, session: AsyncSession) -> int:

@@ -29,6 +29,8 @@ from meetups.htmx import redirect, render
 from meetups.i18n import gettext as _
 from meetups.i18n import ngettext
 from meetups.invitations import guest_list
+from meetups.privacy.erasure import erase_person
+from meetups.privacy.models import PrivacyActor
 
 router = APIRouter()
 
@@ -333,15 +335,25 @@ async def update_contact(
 
 @router.post("/contacts/{contact_id}/delete")
 async def delete_contact(
-    request: Request, contact_id: str, session: SessionDep, _editor: Editor
+    request: Request, contact_id: str, session: SessionDep, settings: SettingsDep, editor: Editor
 ) -> Response:
+    """Deletes the person's data everywhere, as meetups.privacy.erasure describes, and records
+    it in the privacy log."""
     contact = await book.get_contact(contact_id, session=session)
-    name = contact.name
+    name, contact_id_number = contact.name, contact.id
     try:
-        removal = await book.remove_contact(contact, session=session)
+        erased = await erase_person(
+            contact,
+            actor=PrivacyActor.organizer,
+            organizer=editor,
+            session=session,
+            settings=settings,
+        )
     except DomainError as error:
-        return redirect(request, f"/contacts/{contact.id}", flash=error.message)
+        await session.rollback()
+        return redirect(request, f"/contacts/{contact_id_number}", flash=error.message)
     await session.commit()
+    removal = erased.removal
     if removal == book.Removal.anonymized:
         message = _(
             "%(name)s has answered an invitation, so the entry stays for the event's numbers: "

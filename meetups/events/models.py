@@ -69,6 +69,8 @@ class Event(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="organizer.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the retention purge erased its guests' personal data (privacy.retention).
+    personal_data_purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property
     def is_archived(self) -> bool:

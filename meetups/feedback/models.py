@@ -29,7 +29,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from meetups.db import UTCDateTime, str_enum, utcnow
@@ -130,7 +130,11 @@ def new_response_id() -> str:
 
 class FeedbackResponse(SQLModel, table=True):
     __tablename__ = "feedback_response"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        # The exports page through an event's responses in this order (keyset pagination).
+        Index("ix_feedback_response_export_order", "event_id", "submitted_at", "id"),
+        {"sqlite_with_rowid": False},
+    )
 
     id: str = Field(default_factory=new_response_id, primary_key=True, max_length=32)
     event_id: int = Field(foreign_key="event.id", index=True, ondelete="CASCADE")

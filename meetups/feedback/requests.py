@@ -181,7 +181,7 @@ async def _sort(
     recipients = Recipients()
     for invitee in invitees:
         contact = contacts.get(invitee.contact_id)
-        if contact is None or contact.anonymized_at is not None:
+        if contact is None or contact.anonymized_at is not None or invitee.erased_at is not None:
             continue
         if invitee.id in done:
             recipients.already.append((invitee, contact))

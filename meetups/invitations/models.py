@@ -49,6 +49,9 @@ class Invitee(SQLModel, table=True):
     # Places held while accepted (1, or 2 with a plus-one); summed into Event.seats_taken.
     seats: int = Field(default=0, ge=0)
     waitlisted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Set when their answers, claim details and link were erased (their request, or the
+    # retention purge); the row stays so that the event's numbers stay right.
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SentReminder(SQLModel, table=True):

@@ -18,7 +18,7 @@ from meetups.calendar.invites import guest_page_context
 from meetups.config import Settings
 from meetups.contacts.models import Contact
 from meetups.db import Database
-from meetups.deps import SessionDep, SettingsDep
+from meetups.deps import SessionDep, SettingsDep, release_connection
 from meetups.errors import DomainError, ValidationFailed
 from meetups.forms import form_data, is_checked
 from meetups.htmx import is_htmx, redirect, render
@@ -105,7 +105,9 @@ def _throttled(request: Request, settings: Settings) -> Response:
 
 async def _count_wrong_link(request: Request, session: SessionDep) -> None:
     if request.method == "GET":
-        # A page view reads in its own session; the count is written separately.
+        # A page view reads in its own session; the count is written separately, after handing
+        # the reading session's connection back (see `release_connection`).
+        await release_connection(session)
         database: Database = request.app.state.database
         async with database.session(write=True) as writer:
             await guessing.record_wrong_link(_client(request), session=writer)
@@ -191,6 +193,7 @@ async def invitation_page(
     language = page_language(request.query_params.get("lang"), state.contact, settings)
     i18n.set_locale(language)
     if found.opened_at is None:
+        await release_connection(session)
         database: Database = request.app.state.database
         async with database.session(write=True) as writer:
             await rsvp.record_opened(found, session=writer)

@@ -11,6 +11,7 @@ organizers pressing "Send" at the same moment invite each person once. Addresses
 suppression list (people who unsubscribed) get nothing, and the organizer is told who and why.
 """
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,7 @@ from meetups.mail.models import OutboxMessage, OutboxStatus
 # At most this many ids are taken from one submitted selection.
 MAX_SELECTED = 5000
 _CHUNK = 500
+_FLUSH_EVERY = 25
 
 
 class NothingToSend(DomainError):
@@ -187,7 +189,12 @@ async def send_invitations(
         raise NothingToSend(_("Everyone on the guest list has had an invitation already."))
 
     suppressed = await suppressions_for([contact.email for _i, contact in rows], session=session)
-    for invitee, contact in rows:
+    for number, (invitee, contact) in enumerate(rows, start=1):
+        if number % _FLUSH_EVERY == 0:
+            # Rendering thousands of e-mails is CPU work that would keep the server from answering
+            # anyone else until it ends: writing in batches hands control back in between.
+            await session.flush()
+            await asyncio.sleep(0)
         entry = suppressed.get(contact.email.lower())
         if entry is not None:
             report.suppressed.append((contact, entry))

@@ -23,6 +23,8 @@ from meetups.i18n import gettext as _
 from meetups.invitations.models import Suppression
 
 REASON_UNSUBSCRIBED = "unsubscribed"
+# Asked for their data to be deleted and never to be written to again (meetups.privacy.erasure).
+REASON_ERASED = "erased"
 _SIGNATURE_BYTES = 24
 _TOKEN = re.compile(r"^([1-9][0-9]{0,9})-([A-Za-z0-9_-]{32})$")
 
@@ -101,4 +103,6 @@ def reason_label(reason: str) -> str:
     """Why an address is suppressed, as organizers read it."""
     if reason == REASON_UNSUBSCRIBED:
         return _("Unsubscribed with the link in one of our e-mails")
+    if reason == REASON_ERASED:
+        return _("Had their data deleted and asked never to be written to again")
     return reason

@@ -64,3 +64,15 @@ class CaughtMail(SQLModel, table=True):
     recipients: str = Field(default="", sa_type=Text)
     subject: str = Field(default="", max_length=1000)
     raw: str = Field(sa_type=Text)
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """A running `meetups worker` (or the embedded one) says it is alive; /readyz reads it."""
+
+    __tablename__ = "worker_heartbeat"
+
+    worker_id: str = Field(primary_key=True, max_length=100)
+    hostname: str = Field(default="", max_length=255)
+    pid: int = 0
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -24,6 +24,7 @@ from meetups.db import Database
 HOOK_MODULES: tuple[str, ...] = (
     "meetups.invitations.reminders",
     "meetups.feedback.requests",
+    "meetups.privacy.retention",
 )
 
 

@@ -17,6 +17,7 @@ from aiosmtplib import (
     SMTPNotSupported,
     SMTPRecipientsRefused,
     SMTPResponseException,
+    SMTPSenderRefused,
 )
 
 from meetups.config import Settings, SmtpSecurity
@@ -73,7 +74,8 @@ class Delivery:
     accepted: bool
     permanent: bool = False
     reason: str = ""
-    # The connection cannot be used for the next message (dropped, timed out, 421).
+    # The connection cannot be used for the next message (dropped, timed out, 421, or the sender
+    # refused for now: it is the same for every message, so the next one would be refused too).
     connection_lost: bool = False
 
 
@@ -163,6 +165,13 @@ class SmtpConnection:
         except SMTPRecipientsRefused as error:
             refusal = error.recipients[0]
             return _answer(refusal.code, refusal.message, connected=client.is_connected)
+        except SMTPSenderRefused as error:
+            # "MAIL FROM" refused for now (too many messages on this connection, a rate limit):
+            # about the session, not this message. The rest of the batch waits for a new one.
+            answer = _answer(error.code, error.message, connected=client.is_connected)
+            if not answer.permanent:
+                return Delivery(False, reason=answer.reason, connection_lost=True)
+            return answer
         except SMTPResponseException as error:
             return _answer(error.code, error.message, connected=client.is_connected)
         except SMTPNotSupported as error:

@@ -16,6 +16,9 @@ A batch goes like this:
 
 A crash between the server's acceptance and the commit of `sent` leaves the row `sending`; when
 its lease runs out it is sent once more, with the same Message-ID (receivers deduplicate by it).
+A database that restarts or stays locked for a while is no crash: the worker writes what it holds
+(outcomes, released rows) again, with growing pauses, for as long as its lease lasts, and the
+batch goes on once the database answers.
 """
 
 import asyncio
@@ -24,12 +27,15 @@ import random
 import secrets
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import meetups.models  # noqa: F401 - every table, so that the foreign keys resolve
 from meetups.config import Settings
@@ -37,6 +43,7 @@ from meetups.db import Database, utcnow
 from meetups.mail.models import OutboxMessage, OutboxStatus
 from meetups.mail.scheduler import SchedulerHook, registered_hooks
 from meetups.mail.sender import ConnectFailed, Delivery, SmtpConnection, SmtpTarget, envelope_sender
+from meetups.ops.heartbeat import worker_heartbeat
 
 log = logging.getLogger("meetups.mail")
 
@@ -47,13 +54,29 @@ GIVE_UP_AFTER = timedelta(hours=24)
 # A claim's lease covers connecting plus one message, and is renewed after every message. Before
 # each message the worker checks that the lease outlasts the longest a message can take (every
 # SMTP step timing out); if not, it leaves the rest of the batch to the next claim. So a row is
-# never taken by a second worker while the first may still be sending it.
-LEASE_BASE = timedelta(minutes=5)
+# never taken by a second worker while the first may still be sending it. Its length is the
+# `worker_lease_seconds` setting, at least LEASE_PER_BUDGET budgets of a message.
+LEASE_PER_BUDGET = 2.5
 SMTP_STEPS_PER_MESSAGE = 5  # MAIL, RCPT, DATA, the message, and a reconnect's slack
 # How long a stopping worker may take to finish the message in flight before it is cancelled.
 SHUTDOWN_GRACE_SECONDS = 30.0
+# Pauses between tries of a write the database refused for now (restarting, locked).
+FIRST_WRITE_RETRY_SECONDS = 0.25
+LONGEST_WRITE_RETRY_SECONDS = 5.0
+# The longest wait between rounds that fail one after the other.
+LONGEST_FAILED_ROUND_PAUSE = 30.0
+
+T = TypeVar("T")
 
 Clock = Callable[[], datetime]
+
+
+def pause_after_failures(poll_seconds: float, failed_rounds: int) -> float:
+    """The wait before the next round after `failed_rounds` failed in a row (the database or
+    the code broken for a while): the poll interval, doubling up to LONGEST_FAILED_ROUND_PAUSE,
+    so that an outage is not met with a traceback every few seconds."""
+    doublings = min(max(failed_rounds, 1) - 1, 16)
+    return max(poll_seconds, min(poll_seconds * 2**doublings, LONGEST_FAILED_ROUND_PAUSE))
 
 
 def retry_delay(attempts: int, rng: random.Random) -> timedelta:
@@ -135,9 +158,10 @@ class MailWorker:
         )
         timeout = self.settings.smtp_timeout_seconds
         self.send_budget = timedelta(seconds=SMTP_STEPS_PER_MESSAGE * timeout)
-        self.lease = max(LEASE_BASE, 2.5 * self.send_budget) + timedelta(
-            seconds=self.limiter.interval
-        )
+        self.lease = max(
+            timedelta(seconds=self.settings.worker_lease_seconds),
+            LEASE_PER_BUDGET * self.send_budget,
+        ) + timedelta(seconds=self.limiter.interval)
         if self.hooks is None:
             self.hooks = registered_hooks()
         self._stop = asyncio.Event()
@@ -161,19 +185,26 @@ class MailWorker:
         """Runs until `stop()`: every `worker_poll_seconds` (or when woken), run the scheduler
         hooks, then deliver what is due. Errors are logged and retried on the next tick."""
         log.info("mail worker delivers via %s", self.target.describe())
+        # Tells /readyz that a worker is alive, beside the loop (a long batch must not hide it).
+        async with worker_heartbeat(database=self.database, settings=self.settings):
+            await self._deliver_until_stopped()
+        log.info("mail worker stopped")
+
+    async def _deliver_until_stopped(self) -> None:
+        failed_rounds = 0
         while not self.stopping:
             self._wake.clear()
+            pause = self.settings.worker_poll_seconds
             try:
                 await self.run_hooks()
                 await self.deliver_due()
+                failed_rounds = 0
             except Exception:
-                log.exception(
-                    "mail worker: this round failed; trying again in %s s",
-                    self.settings.worker_poll_seconds,
-                )
+                failed_rounds += 1
+                pause = pause_after_failures(pause, failed_rounds)
+                log.exception("mail worker: this round failed; trying again in %.2g s", pause)
             if not self.stopping:
-                await _wait_for_event(self._wake, self.settings.worker_poll_seconds)
-        log.info("mail worker stopped")
+                await _wait_for_event(self._wake, pause)
 
     async def run_once(self) -> DeliveryReport:
         """The scheduler hooks, then everything that is due now."""
@@ -225,11 +256,10 @@ class MailWorker:
                     delivery = await connection.deliver(
                         sender=self.sender, recipient=row.recipient, raw=row.raw
                     )
-                    lease_until = self.clock() + self.lease
-                    await self._record(
-                        row, delivery, owner, report, renew=pending, renew_until=lease_until
+                    lease_until, still_ours = await self._record(
+                        row, delivery, owner, report, renew=pending
                     )
-                    if delivery.connection_lost:
+                    if delivery.connection_lost or not still_ours:
                         break
         except ConnectFailed as failure:
             log.warning("mail worker: %s", failure.reason)
@@ -298,35 +328,52 @@ class MailWorker:
         report: DeliveryReport,
         *,
         renew: list[_Claimed],
-        renew_until: datetime,
-    ) -> None:
+    ) -> tuple[datetime, bool]:
         """Stores what became of `row` and, in the same commit, extends the lease of the rows of
-        the batch still to come."""
-        now = self.clock()
-        values = self._outcome(row, delivery, now, report)
-        async with self.database.session(write=True) as session:
+        the batch still to come. Returns the new lease, and False when some of those rows are no
+        longer ours (the database was away for longer than the lease and another worker took
+        them): they must not be sent by us as well."""
+        values = self._outcome(row, delivery, self.clock(), report)
+
+        async def write(session: AsyncSession) -> tuple[datetime, int, int]:
+            renew_until = self.clock() + self.lease
             result = await session.exec(  # type: ignore[call-overload]
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.lease_owner) == owner)
                 .values(**values)
             )
+            renewed = 0
             if renew:
-                await session.exec(  # type: ignore[call-overload]
-                    update(OutboxMessage)
-                    .where(
-                        col(OutboxMessage.id).in_([pending.id for pending in renew]),
-                        col(OutboxMessage.lease_owner) == owner,
+                renewed = (
+                    await session.exec(  # type: ignore[call-overload]
+                        update(OutboxMessage)
+                        .where(
+                            col(OutboxMessage.id).in_([pending.id for pending in renew]),
+                            col(OutboxMessage.lease_owner) == owner,
+                        )
+                        .values(lease_until=renew_until)
                     )
-                    .values(lease_until=renew_until)
-                )
-            await session.commit()
-        if result.rowcount != 1:
+                ).rowcount
+            return renew_until, result.rowcount, renewed
+
+        renew_until, recorded, renewed = await self._write(
+            f"record the outcome of {row.message_id}", write
+        )
+        if recorded != 1:
             log.error(
                 "mail worker: outbox row %s was taken over by another worker before its outcome "
                 "(%s) was recorded",
                 row.id,
                 "sent" if delivery.accepted else delivery.reason,
             )
+        if renewed != len(renew):
+            log.warning(
+                "mail worker: %s rows of this batch were taken over by another worker; "
+                "leaving the rest of the batch to the next round",
+                len(renew) - renewed,
+            )
+            return renew_until, False
+        return renew_until, True
 
     def _outcome(
         self, row: _Claimed, delivery: Delivery, now: datetime, report: DeliveryReport
@@ -367,32 +414,80 @@ class MailWorker:
         report.connection_failed = True
         now = self.clock()
         failure = Delivery(False, reason=reason, connection_lost=True)
-        async with self.database.session(write=True) as session:
-            for row in rows:
+        outcomes = [(row.id, self._outcome(row, failure, now, report)) for row in rows]
+
+        async def write(session: AsyncSession) -> None:
+            for row_id, values in outcomes:
                 await session.exec(  # type: ignore[call-overload]
                     update(OutboxMessage)
-                    .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.lease_owner) == owner)
-                    .values(**self._outcome(row, failure, now, report))
+                    .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.lease_owner) == owner)
+                    .values(**values)
                 )
-            await session.commit()
+
+        await self._write("record the failed connection", write)
 
     async def _release(self, rows: list[_Claimed], owner: str, report: DeliveryReport) -> None:
         report.released += len(rows)
-        try:
-            async with self.database.session(write=True) as session:
-                await session.exec(  # type: ignore[call-overload]
-                    update(OutboxMessage)
-                    .where(
-                        col(OutboxMessage.id).in_([row.id for row in rows]),
-                        col(OutboxMessage.lease_owner) == owner,
-                        col(OutboxMessage.status) == OutboxStatus.sending,
-                    )
-                    .values(status=OutboxStatus.queued, lease_until=None, lease_owner=None)
+
+        async def write(session: AsyncSession) -> None:
+            await session.exec(  # type: ignore[call-overload]
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id).in_([row.id for row in rows]),
+                    col(OutboxMessage.lease_owner) == owner,
+                    col(OutboxMessage.status) == OutboxStatus.sending,
                 )
-                await session.commit()
+                .values(status=OutboxStatus.queued, lease_until=None, lease_owner=None)
+            )
+
+        try:
+            await self._write(f"release {len(rows)} claimed rows", write)
         except Exception:
             # They stay claimed; their lease runs out and another round takes them.
             log.exception("mail worker: could not release %s claimed rows", len(rows))
+
+    async def _write(self, what: str, transaction: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Runs `transaction` in a write session and commits. While the database refuses for now
+        (restarting, unreachable, locked), tries again with growing pauses for as long as a lease
+        lasts: what this worker holds (an outcome the server gave, rows it claimed) is written
+        once the database is back, instead of waiting for the lease to run out (which would send
+        the message in flight a second time). A stopping worker tries for SHUTDOWN_GRACE_SECONDS
+        at most."""
+        started = time.monotonic()
+        pause = FIRST_WRITE_RETRY_SECONDS
+        while True:
+            try:
+                async with self.database.session(write=True) as session:
+                    result = await transaction(session)
+                    await session.commit()
+                return result
+            except Exception as error:
+                patience = self.lease.total_seconds()
+                if self.stopping:
+                    patience = min(patience, SHUTDOWN_GRACE_SECONDS)
+                if not _worth_retrying(error) or time.monotonic() + pause > started + patience:
+                    raise
+                log.warning(
+                    "mail worker: could not %s (%s); trying again in %.2g s",
+                    what,
+                    _first_line(error),
+                    pause,
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LONGEST_WRITE_RETRY_SECONDS)
+
+
+def _worth_retrying(error: Exception) -> bool:
+    """The database restarting, unreachable or locked: a later try may succeed. A mistake in a
+    statement or in the data would fail the same way again."""
+    if isinstance(error, IntegrityError | ProgrammingError | DataError):
+        return False
+    return isinstance(error, DBAPIError | OSError)
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:300] if lines else type(error).__name__
 
 
 async def _wait_for_event(event: asyncio.Event, seconds: float) -> bool:

@@ -119,8 +119,9 @@ def queue_claim_email(
     reason: str = "",
     resubmitted: bool = False,
 ) -> OutboxMessage | None:
-    """Queues the e-mail for the claim's new status; None for a contact whose data was erased."""
-    if getattr(contact, "is_anonymized", False) or not contact.email:
+    """Queues the e-mail for the claim's new status; None for a contact whose data was erased
+    (or whose guest-list entry was, by the retention purge: it has no personal link any more)."""
+    if getattr(contact, "is_anonymized", False) or not contact.email or invitee.erased_at:
         return None
     rendered = render_claim_email(
         claim,

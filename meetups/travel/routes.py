@@ -13,7 +13,15 @@ from fastapi.responses import Response
 
 from meetups.accounts.models import Organizer, Role
 from meetups.db import Database, utcnow
-from meetups.deps import Admin, Editor, RowId, SessionDep, SettingsDep, Viewer
+from meetups.deps import (
+    Admin,
+    Editor,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    Viewer,
+    release_connection,
+)
 from meetups.errors import DomainError, NotFound, ValidationFailed
 from meetups.events.form import travel_category_labels
 from meetups.events.lookup import get_event_by_slug
@@ -315,6 +323,7 @@ async def claim_page(
     claim = await review.get_claim(event, claim_id, session=session)
     if _can_decide(organizer) and claim.status == ClaimStatus.submitted and claim.seen_at is None:
         # From this look on, the guest can no longer change what the organizer is deciding on.
+        await release_connection(session)
         database: Database = request.app.state.database
         async with database.session(write=True) as writer:
             await review.mark_seen(claim, session=writer)

@@ -4,6 +4,7 @@ reading the database the way a second process would."""
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import httpx
 import pytest
 from sqlmodel import select
 
@@ -32,6 +33,19 @@ async def browser_with(settings: Settings, database: Database) -> AsyncIterator[
     yield build
     for browser in browsers:
         await browser.aclose()
+
+
+class BrowserAt(Browser):
+    """A browser whose requests reach the app from `address` (what `request.client` says, and
+    what throttling counts by)."""
+
+    def __init__(self, app: Any, secret: bytes, address: str) -> None:
+        httpx.AsyncClient.__init__(
+            self,
+            transport=httpx.ASGITransport(app=app, client=(address, 50_000)),
+            base_url="http://testserver",
+        )
+        self.secret = secret
 
 
 async def organizer_by_email(database: Database, email: str) -> Organizer | None:

@@ -1,0 +1,27 @@
+"""Index for the feedback exports' order
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-21 09:12:40.707895
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("feedback_response", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_feedback_response_export_order", ["event_id", "submitted_at", "id"], unique=False
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("feedback_response", schema=None) as batch_op:
+        batch_op.drop_index("ix_feedback_response_export_order")
