@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from meetups import STATIC_DIR, TEMPLATES_DIR
 from meetups.config import Settings
@@ -21,57 +21,26 @@ from meetups.web import CONTENT_SECURITY_POLICY, create_app
 from tests import factories
 from tests.conftest import Browser
 from tests.security.conftest import World, app_routes
+from tests.security.headers import (
+    app_that_fails,  # noqa: F401 - a fixture
+    assert_security_headers,
+    directives,
+)
 
 HTTPS_BASE = "https://meetups.example"
 # 503 in these tests: no mail worker runs beside them (tests/ops has the ready case).
 READYZ = "/readyz"
 
 
-def _directives(policy: str) -> dict[str, str]:
-    parts = [part.strip() for part in policy.split(";") if part.strip()]
-    return {part.split()[0]: part for part in parts}
-
-
-def assert_security_headers(response: httpx.Response, *, https: bool = False) -> None:
-    where = f"{response.request.method} {response.request.url.path} ({response.status_code})"
-    headers = response.headers
-    policy = headers.get("Content-Security-Policy", "")
-    directives = _directives(policy)
-    assert "unsafe-eval" not in policy, where
-    assert "'unsafe-inline'" not in directives.get("script-src", ""), where
-    if "text/html" in headers.get("content-type", ""):
-        # Pages get the app's policy as it is: scripts and styles from our own files only, and
-        # no site may frame them.
-        assert policy == CONTENT_SECURITY_POLICY, where
-        assert headers.get("X-Frame-Options") == "DENY", where
-    else:
-        # Files with a policy of their own (an SVG, a receipt) load nothing from anywhere; a
-        # receipt may be framed by our own claim pages (the PDF viewer), never by another site.
-        assert "default-src" in directives, where
-        assert directives.get("frame-ancestors") in {
-            "frame-ancestors 'none'",
-            "frame-ancestors 'self'",
-        }, where
-        assert headers.get("X-Frame-Options") in {"DENY", "SAMEORIGIN"}, where
-    assert headers.get("X-Content-Type-Options") == "nosniff", where
-    assert headers.get("Referrer-Policy") == "no-referrer", where
-    if https:
-        hsts = headers.get("Strict-Transport-Security", "")
-        assert "max-age=31536000" in hsts, where
-        assert "includeSubDomains" in hsts, where
-    else:
-        assert "Strict-Transport-Security" not in headers, where
-
-
 def test_the_policy_forbids_inline_code_and_framing() -> None:
-    directives = _directives(CONTENT_SECURITY_POLICY)
-    assert directives["default-src"] == "default-src 'self'"
-    assert directives["script-src"] == "script-src 'self'"
-    assert directives["style-src"] == "style-src 'self'"
-    assert directives["frame-ancestors"] == "frame-ancestors 'none'"
-    assert directives["object-src"] == "object-src 'none'"
-    assert directives["base-uri"] == "base-uri 'none'"
-    assert directives["form-action"] == "form-action 'self'"
+    found = directives(CONTENT_SECURITY_POLICY)
+    assert found["default-src"] == "default-src 'self'"
+    assert found["script-src"] == "script-src 'self'"
+    assert found["style-src"] == "style-src 'self'"
+    assert found["frame-ancestors"] == "frame-ancestors 'none'"
+    assert found["object-src"] == "object-src 'none'"
+    assert found["base-uri"] == "base-uri 'none'"
+    assert found["form-action"] == "form-action 'self'"
     assert "unsafe" not in CONTENT_SECURITY_POLICY
 
 
@@ -128,21 +97,8 @@ async def test_signed_out_visitors_get_the_headers_on_redirects(
     assert redirects > 20
 
 
-@pytest.fixture
-def app_that_fails(app: FastAPI) -> FastAPI:
-    router = APIRouter()
-
-    @router.get("/boom")
-    async def boom() -> None:
-        raise RuntimeError("a bug")
-
-    app.include_router(router)
-    return app
-
-
-async def test_error_pages_carry_the_headers(
-    app_that_fails: FastAPI, browser: Browser, session: Any
-) -> None:
+@pytest.mark.usefixtures("app_that_fails")
+async def test_error_pages_carry_the_headers(browser: Browser, session: Any) -> None:
     await factories.make_organizer(session, email="admin@example.com", role="admin")
     await session.commit()
     cases = [
