@@ -2,16 +2,25 @@
 through Playwright. Skipped, with the reason, where no Chromium is installed."""
 
 import os
+import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from meetups.config import Settings
+from meetups.invitations.links import link_token
 
 CHROMIUM = os.environ.get("MEETUPS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,6 +36,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 LAPTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
+DEMO_ORGANIZER = "demo@example.com"
 
 pytestmark = pytest.mark.browser
 
@@ -62,12 +72,47 @@ class LiveServer:
             check=True,
         )
 
+    def load_demo(self) -> str:
+        """Fills the database with the demo (`meetups demo`); returns the password it made for
+        the demo organizer."""
+        output = self.cli("demo").stdout
+        match = re.search(r"password: (\S+)", output)
+        assert match, output
+        return match.group(1)
+
+    @cached_property
+    def settings(self) -> Settings:
+        """The server's settings as far as a test needs them: where its database and secret key
+        are, and its address."""
+        return Settings(_env_file=None, var_dir=self.var_dir, base_url=self.url)  # type: ignore[call-arg]
+
+    def query_one(self, sql: str, *parameters: object) -> tuple[Any, ...] | None:
+        """The first row `sql` finds in the server's SQLite database: the test's way to what only
+        an e-mail would tell it, such as which guest to be."""
+        database = Path(self.settings.resolved_database_url.split("///", 1)[1])
+        with closing(sqlite3.connect(database)) as connection:
+            return connection.execute(sql, parameters).fetchone()
+
+    def personal_link(self, link_nonce: str) -> str:
+        """A guest's personal link, as their e-mails carry it."""
+        return f"{self.url}/i/{link_token(link_nonce, self.settings.secret)}"
+
 
 @pytest.fixture
 def live_server_env() -> dict[str, str]:
     """More MEETUPS_* settings for the live server; a test module overrides this fixture (to turn
     the mail catcher on, say)."""
     return {}
+
+
+def mail_catcher_env() -> dict[str, str]:
+    """For a module's `live_server_env`: the built-in mail catcher on, and a worker that looks for
+    mail to send every half second, so that a test sees its e-mails arrive soon."""
+    return {
+        "MEETUPS_MAIL_CATCHER": "true",
+        "MEETUPS_MAIL_CATCHER_PORT": str(_free_port()),
+        "MEETUPS_WORKER_POLL_SECONDS": "0.5",
+    }
 
 
 @pytest.fixture
@@ -114,7 +159,7 @@ def browser_context_args() -> dict[str, object]:
 
 
 @pytest.fixture
-def chromium(chromium_path: str) -> Iterator[object]:
+def chromium(chromium_path: str) -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -131,3 +176,51 @@ def screenshot(page: object, name: str) -> None:
         page.set_viewport_size(size)  # type: ignore[attr-defined]
         page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=True)  # type: ignore[attr-defined]
     page.set_viewport_size(original)  # type: ignore[attr-defined]
+
+
+def new_phone_context(
+    browser: Browser, *, locale: str = "en-GB", touch: bool = False
+) -> BrowserContext:
+    """A browser context of a phone's size (390×844); with `touch`, also with a phone's touch
+    screen and its handling of the viewport, not just its width."""
+    return browser.new_context(locale=locale, viewport=PHONE, has_touch=touch, is_mobile=touch)
+
+
+def sign_in_as_demo_organizer(page: Page, live_server: LiveServer, password: str) -> None:
+    """Signs in on the login page as the organizer `LiveServer.load_demo` made."""
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("E-mail address").fill(DEMO_ORGANIZER)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server.url}/events")
+
+
+def new_organizer_page(browser: Browser, live_server: LiveServer, password: str) -> Page:
+    """A new page, in English, signed in as the demo organizer."""
+    page = browser.new_page(locale="en-GB")
+    sign_in_as_demo_organizer(page, live_server, password)
+    return page
+
+
+def open_caught_mail(
+    page: Page, live_server: LiveServer, subject: str | re.Pattern[str], recipient: str
+) -> None:
+    """Opens, in the mail catcher, the first e-mail its inbox lists with that subject, and checks
+    it went to the recipient. The inbox lists what had arrived when it was opened, and the worker
+    delivers in the background, later on a busy machine: the inbox is opened again until the
+    e-mail is there."""
+    message = page.get_by_role("link", name=subject).first
+    page.goto(f"{live_server.url}/mail")
+    deadline = time.monotonic() + 60
+    while not message.is_visible() and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(message).to_be_visible()
+    message.click()
+    expect(page.locator("main")).to_contain_text(recipient)
+
+
+def assert_fits_the_screen(page: Page) -> None:
+    """Nothing sticks out sideways: on a phone, that would mean scrolling both ways."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the phone"

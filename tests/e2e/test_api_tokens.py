@@ -5,25 +5,15 @@ UI from our own static files under the Content-Security-Policy, with no request 
 import re
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import LiveServer, screenshot
-
-
-def _sign_in(page: Page, live_server: LiveServer) -> None:
-    output = live_server.cli("demo").stdout
-    match = re.search(r"password: (\S+)", output)
-    assert match, output
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("E-mail address").fill("demo@example.com")
-    page.get_by_label("Password").fill(match.group(1))
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live_server.url}/events")
+from tests.e2e.conftest import LiveServer, screenshot, sign_in_as_demo_organizer
 
 
 def test_create_use_and_revoke_a_token(chromium: Browser, live_server: LiveServer) -> None:
+    password = live_server.load_demo()
     page = chromium.new_page()
-    _sign_in(page, live_server)
+    sign_in_as_demo_organizer(page, live_server, password)
     page.goto(f"{live_server.url}/settings/account")
     page.get_by_role("link", name="API tokens").click()
     expect(page).to_have_url(f"{live_server.url}/settings/tokens")

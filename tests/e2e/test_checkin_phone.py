@@ -6,7 +6,7 @@ import asyncio
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlmodel import select
 
 from meetups.checkin.codes import checkin_code
@@ -16,17 +16,17 @@ from meetups.db import Database, create_engine, utcnow
 from meetups.events.models import Event
 from meetups.invitations.links import issue_link
 from meetups.invitations.models import Invitee, InviteeStatus
-from tests.e2e.conftest import PHONE, LiveServer, screenshot
+from tests.e2e.conftest import (
+    LiveServer,
+    assert_fits_the_screen,
+    new_organizer_page,
+    new_phone_context,
+    screenshot,
+    sign_in_as_demo_organizer,
+)
 
 SLUG = "bloggertreffen-montabaur"
 DESK = f"/events/{SLUG}/checkin"
-
-
-def _demo_password(live_server: LiveServer) -> str:
-    output = live_server.cli("demo").stdout
-    match = re.search(r"password: (\S+)", output)
-    assert match, output
-    return match.group(1)
 
 
 async def _accept_some(settings: Settings) -> dict[str, str]:
@@ -70,35 +70,26 @@ async def _accept_some(settings: Settings) -> dict[str, str]:
     return found
 
 
-def _sign_in(page: Page, live_server: LiveServer, password: str) -> None:
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("E-mail address").fill("demo@example.com")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live_server.url}/events")
-
-
-def _fits_the_screen(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+def _accept_some_guests(live_server: LiveServer) -> dict[str, str]:
+    """`_accept_some` on the live server's database."""
+    # Playwright's sync API runs an event loop in this thread: the seeding gets a thread of its own.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, _accept_some(live_server.settings)).result()
 
 
 def test_checking_in_at_the_door_on_a_phone(live_server: LiveServer, chromium: Browser) -> None:
-    password = _demo_password(live_server)
-    settings = Settings(_env_file=None, var_dir=live_server.var_dir, base_url=live_server.url)  # type: ignore[call-arg]
-    # Playwright's sync API runs an event loop in this thread: the seeding gets a thread of its own.
-    with ThreadPoolExecutor(1) as thread:
-        guests = thread.submit(asyncio.run, _accept_some(settings)).result()
+    password = live_server.load_demo()
+    guests = _accept_some_guests(live_server)
     link = guests.pop("link")
     (first, first_code), (second, _code), _third = list(guests.items())
 
-    context = chromium.new_context(locale="en-GB", viewport=PHONE, has_touch=True, is_mobile=True)
+    context = new_phone_context(chromium, touch=True)
     page = context.new_page()
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    _sign_in(page, live_server, password)
+    sign_in_as_demo_organizer(page, live_server, password)
 
     # From the event's tabs to the check-in page.
     page.goto(f"{live_server.url}/events/{SLUG}")
@@ -110,7 +101,7 @@ def test_checking_in_at_the_door_on_a_phone(live_server: LiveServer, chromium: B
     # This Chromium cannot read QR codes itself: the page says what to do instead.
     expect(page.locator("[data-scan-unsupported]")).to_be_visible()
     expect(page.locator("[data-scan-start]")).to_be_hidden()
-    _fits_the_screen(page)
+    assert_fits_the_screen(page)
     screenshot(page, "checkin-desk")
 
     # A code typed in (as a scanner would put it): the guest with their plus-one and needs.
@@ -129,7 +120,7 @@ def test_checking_in_at_the_door_on_a_phone(live_server: LiveServer, chromium: B
     expect(counts).to_contain_text("2 / 4")  # the counts follow at once
     # ... and so does the same guest in the list below.
     expect(page.locator("#checkin-results .guest-card", has_text=first)).to_contain_text("Arrived")
-    _fits_the_screen(page)
+    assert_fits_the_screen(page)
     screenshot(page, "checkin-arrived")
 
     # The same code again: a clear message, no second check-in.
@@ -172,7 +163,7 @@ def test_checking_in_at_the_door_on_a_phone(live_server: LiveServer, chromium: B
     )
     expect(counts).to_contain_text("3 / 5")
     expect(counts).to_contain_text("1 walk-in")
-    _fits_the_screen(page)
+    assert_fits_the_screen(page)
 
     # The page works without anything from elsewhere, and without script errors.
     assert all(url.startswith(live_server.url) for url in requested), requested
@@ -190,7 +181,7 @@ def test_checking_in_at_the_door_on_a_phone(live_server: LiveServer, chromium: B
     expect(qr).to_be_visible()
     assert guest.evaluate("document.querySelector('.rsvp-checkin img').naturalWidth") > 0
     expect(guest.locator(".checkin-code-text")).to_have_text(first_code)
-    _fits_the_screen(guest)
+    assert_fits_the_screen(guest)
     screenshot(guest, "rsvp-calendar-and-code")
     context.close()
 
@@ -198,9 +189,8 @@ def test_checking_in_at_the_door_on_a_phone(live_server: LiveServer, chromium: B
 def test_the_settings_page_gives_a_calendar_address(
     live_server: LiveServer, chromium: Browser
 ) -> None:
-    password = _demo_password(live_server)
-    page = chromium.new_page(locale="en-GB")
-    _sign_in(page, live_server, password)
+    password = live_server.load_demo()
+    page = new_organizer_page(chromium, live_server, password)
     page.goto(f"{live_server.url}/settings/calendar")
     page.get_by_role("button", name="Create my calendar address").click()
     address = page.locator("#feed-url")
@@ -216,13 +206,10 @@ def test_the_settings_page_gives_a_calendar_address(
 
 
 def test_moving_the_event_asks_whom_to_tell(live_server: LiveServer, chromium: Browser) -> None:
-    password = _demo_password(live_server)
-    settings = Settings(_env_file=None, var_dir=live_server.var_dir, base_url=live_server.url)  # type: ignore[call-arg]
-    with ThreadPoolExecutor(1) as thread:
-        guests = thread.submit(asyncio.run, _accept_some(settings)).result()
+    password = live_server.load_demo()
+    guests = _accept_some_guests(live_server)
     guests.pop("link")
-    page = chromium.new_page(locale="en-GB")
-    _sign_in(page, live_server, password)
+    page = new_organizer_page(chromium, live_server, password)
     page.goto(f"{live_server.url}/events/{SLUG}/edit")
     start = page.locator("#f-starts_at").input_value()
     later = start[:-5] + "16:00"

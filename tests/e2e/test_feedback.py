@@ -4,60 +4,51 @@ answers; the organizer sees them on the results page, which also prints. Screens
 and phone width. The form fits a phone's width, and the coverage pages (the organizer's tab and
 the attendee's own) load nothing from any other host."""
 
-import re
-import sqlite3
-from pathlib import Path
+from playwright.sync_api import Browser, expect
 
-from playwright.sync_api import Browser, Page, expect
-
-from meetups.config import Settings
 from meetups.demo.seed import PAST_SLUG
-from meetups.invitations.links import link_token
-from tests.e2e.conftest import PHONE, LiveServer, screenshot
+from tests.e2e.conftest import (
+    ARTIFACTS,
+    LiveServer,
+    assert_fits_the_screen,
+    new_phone_context,
+    screenshot,
+    sign_in_as_demo_organizer,
+)
 
 RESULTS = f"/events/{PAST_SLUG}/feedback/results"
 IMPROVEMENT = "Der Rundgang war großartig – bitte mehr davon!"
 
 
-def _demo_password(live_server: LiveServer) -> str:
-    output = live_server.cli("demo").stdout
-    match = re.search(r"password: (\S+)", output)
-    assert match, output
-    return match.group(1)
-
-
 def _attendee_without_feedback(live_server: LiveServer) -> tuple[str, str]:
     """(name, personal link) of a guest of the past event who was asked for feedback and has
     not answered, read from the server's database as the request e-mail would carry it."""
-    settings = Settings(_env_file=None, var_dir=live_server.var_dir)  # type: ignore[call-arg]
-    database = Path(settings.resolved_database_url.split("///", 1)[1])
-    with sqlite3.connect(database) as connection:
-        row = connection.execute(
-            "SELECT contact.name, invitee.link_nonce FROM invitee "
-            "JOIN contact ON contact.id = invitee.contact_id "
-            "JOIN event ON event.id = invitee.event_id "
-            "JOIN feedback_request ON feedback_request.invitee_id = invitee.id "
-            "WHERE event.slug = ? AND invitee.status = 'accepted' "
-            "AND invitee.link_nonce IS NOT NULL "
-            "AND invitee.id NOT IN (SELECT invitee_id FROM feedback_response "
-            "WHERE invitee_id IS NOT NULL) "
-            "ORDER BY invitee.id LIMIT 1",
-            (PAST_SLUG,),
-        ).fetchone()
+    row = live_server.query_one(
+        "SELECT contact.name, invitee.link_nonce FROM invitee "
+        "JOIN contact ON contact.id = invitee.contact_id "
+        "JOIN event ON event.id = invitee.event_id "
+        "JOIN feedback_request ON feedback_request.invitee_id = invitee.id "
+        "WHERE event.slug = ? AND invitee.status = 'accepted' "
+        "AND invitee.link_nonce IS NOT NULL "
+        "AND invitee.id NOT IN (SELECT invitee_id FROM feedback_response "
+        "WHERE invitee_id IS NOT NULL) "
+        "ORDER BY invitee.id LIMIT 1",
+        PAST_SLUG,
+    )
     assert row, "the demo has no guest left who could give feedback"
     name, nonce = row
-    return name, f"{live_server.url}/i/{link_token(nonce, settings.secret)}"
+    return name, live_server.personal_link(nonce)
 
 
 def test_a_blogger_answers_on_her_phone_and_the_organizer_sees_it(
     live_server: LiveServer, chromium: Browser
 ) -> None:
-    password = _demo_password(live_server)
+    password = live_server.load_demo()
     name, link = _attendee_without_feedback(live_server)
     requested: list[str] = []
 
     # The blogger opens her page on the phone and follows the way to the feedback form.
-    context = chromium.new_context(locale="en-GB", viewport=PHONE)
+    context = new_phone_context(chromium)
     guest = context.new_page()
     guest.on("request", lambda request: requested.append(request.url))
     guest.goto(f"{link}?lang=en")
@@ -86,11 +77,7 @@ def test_a_blogger_answers_on_her_phone_and_the_organizer_sees_it(
     # The organizer sees the new response, with her words and her name.
     page = chromium.new_page(locale="en-GB")
     page.on("request", lambda request: requested.append(request.url))
-    page.goto(f"{live_server.url}/login")
-    page.locator("#f-email").fill("demo@example.com")
-    page.locator("#f-password").fill(password)
-    page.locator("main button[type=submit]").click()
-    expect(page).to_have_url(f"{live_server.url}/events")
+    sign_in_as_demo_organizer(page, live_server, password)
     page.goto(f"{live_server.url}/events/{PAST_SLUG}")
     page.get_by_role("link", name="Feedback", exact=True).click()
     page.get_by_role("link", name="Results", exact=True).click()
@@ -105,75 +92,55 @@ def test_a_blogger_answers_on_her_phone_and_the_organizer_sees_it(
     expect(page.locator("nav.tabs")).to_be_hidden()
     expect(page.locator(".fb-print-head")).to_be_visible()
     expect(page.locator(".fb-result svg.chart").first).to_be_visible()
-    page.screenshot(
-        path=str(
-            Path(__file__).resolve().parents[2]
-            / "test-artifacts"
-            / "screenshots"
-            / "feedback-results-print.png"
-        ),
-        full_page=True,
-    )
+    page.screenshot(path=str(ARTIFACTS / "feedback-results-print.png"), full_page=True)
     page.emulate_media(media="screen")
 
     # Privacy: no page made the browser talk to any other host.
     assert all(url.startswith(live_server.url) for url in requested), requested
 
 
-def _fits_the_screen(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"the page is {overflow}px wider than the phone"
-
-
 def _author_of_coverage(live_server: LiveServer) -> tuple[str, str]:
     """(title of one of their posts, personal link) of an attendee of the past event who added
     a link to what they published."""
-    settings = Settings(_env_file=None, var_dir=live_server.var_dir)  # type: ignore[call-arg]
-    database = Path(settings.resolved_database_url.split("///", 1)[1])
-    with sqlite3.connect(database) as connection:
-        row = connection.execute(
-            "SELECT coverage_link.title, invitee.link_nonce FROM coverage_link "
-            "JOIN invitee ON invitee.id = coverage_link.invitee_id "
-            "JOIN event ON event.id = coverage_link.event_id "
-            "WHERE event.slug = ? AND invitee.link_nonce IS NOT NULL "
-            "ORDER BY coverage_link.id LIMIT 1",
-            (PAST_SLUG,),
-        ).fetchone()
+    row = live_server.query_one(
+        "SELECT coverage_link.title, invitee.link_nonce FROM coverage_link "
+        "JOIN invitee ON invitee.id = coverage_link.invitee_id "
+        "JOIN event ON event.id = coverage_link.event_id "
+        "WHERE event.slug = ? AND invitee.link_nonce IS NOT NULL "
+        "ORDER BY coverage_link.id LIMIT 1",
+        PAST_SLUG,
+    )
     assert row, "the demo has no attendee who added coverage"
     title, nonce = row
-    return title, f"{live_server.url}/i/{link_token(nonce, settings.secret)}"
+    return title, live_server.personal_link(nonce)
 
 
 def test_the_feedback_form_fits_a_phone(live_server: LiveServer, chromium: Browser) -> None:
-    live_server.cli("demo")
+    live_server.load_demo()
     _name, link = _attendee_without_feedback(live_server)
-    context = chromium.new_context(locale="en-GB", viewport=PHONE, has_touch=True, is_mobile=True)
+    context = new_phone_context(chromium, touch=True)
     guest = context.new_page()
     guest.goto(f"{link}/feedback?lang=en")
     expect(guest.locator("h1")).to_have_text("How was it?")
     expect(guest.locator("fieldset.fb-nps")).to_be_visible()
-    _fits_the_screen(guest)
+    assert_fits_the_screen(guest)
     # ... and still does with the messages of a form sent incomplete.
     guest.get_by_role("button", name="Send my feedback").click()
     expect(guest.locator("fieldset.fb-nps .fb-error")).to_have_text("Please answer this question.")
-    _fits_the_screen(guest)
+    assert_fits_the_screen(guest)
     context.close()
 
 
 def test_the_coverage_pages_load_nothing_from_elsewhere(
     live_server: LiveServer, chromium: Browser
 ) -> None:
-    password = _demo_password(live_server)
+    password = live_server.load_demo()
     title, link = _author_of_coverage(live_server)
     requested: list[str] = []
 
     page = chromium.new_page(locale="en-GB")
     page.on("request", lambda request: requested.append(request.url))
-    page.goto(f"{live_server.url}/login")
-    page.locator("#f-email").fill("demo@example.com")
-    page.locator("#f-password").fill(password)
-    page.locator("main button[type=submit]").click()
-    expect(page).to_have_url(f"{live_server.url}/events")
+    sign_in_as_demo_organizer(page, live_server, password)
     page.goto(f"{live_server.url}/events/{PAST_SLUG}")
     page.get_by_role("link", name="Coverage", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/events/{PAST_SLUG}/coverage")

@@ -4,51 +4,41 @@ administrator finds both in the privacy log. Screenshots at laptop and phone wid
 
 import json
 import re
-import sqlite3
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
-from meetups.config import Settings
 from meetups.demo.seed import PAST_SLUG
-from meetups.invitations.links import link_token
-from tests.e2e.conftest import LiveServer, screenshot
-
-
-def _demo_password(live_server: LiveServer) -> str:
-    output = live_server.cli("demo").stdout
-    match = re.search(r"password: (\S+)", output)
-    assert match, output
-    return match.group(1)
+from tests.e2e.conftest import (
+    LiveServer,
+    new_organizer_page,
+    new_phone_context,
+    screenshot,
+)
 
 
 def _guest_who_came(live_server: LiveServer) -> tuple[str, str]:
     """(name, personal link) of a guest who accepted the past demo event."""
-    settings = Settings(_env_file=None, var_dir=live_server.var_dir)  # type: ignore[call-arg]
-    database = Path(settings.resolved_database_url.split("///", 1)[1])
-    with sqlite3.connect(database) as connection:
-        row = connection.execute(
-            "SELECT contact.name, invitee.link_nonce FROM invitee "
-            "JOIN contact ON contact.id = invitee.contact_id "
-            "JOIN event ON event.id = invitee.event_id "
-            "WHERE event.slug = ? AND invitee.status = 'accepted' "
-            "AND invitee.link_nonce IS NOT NULL ORDER BY invitee.id LIMIT 1",
-            (PAST_SLUG,),
-        ).fetchone()
+    row = live_server.query_one(
+        "SELECT contact.name, invitee.link_nonce FROM invitee "
+        "JOIN contact ON contact.id = invitee.contact_id "
+        "JOIN event ON event.id = invitee.event_id "
+        "WHERE event.slug = ? AND invitee.status = 'accepted' "
+        "AND invitee.link_nonce IS NOT NULL ORDER BY invitee.id LIMIT 1",
+        PAST_SLUG,
+    )
     assert row, "the demo has no guest who came"
     name, nonce = row
-    return name, f"{live_server.url}/i/{link_token(nonce, settings.secret)}"
+    return name, live_server.personal_link(nonce)
 
 
 def test_a_blogger_downloads_and_deletes_her_data_on_her_phone(
     live_server: LiveServer, chromium: Browser
 ) -> None:
-    password = _demo_password(live_server)
+    password = live_server.load_demo()
     name, link = _guest_who_came(live_server)
 
-    context = chromium.new_context(
-        locale="en-GB", viewport={"width": 390, "height": 844}, accept_downloads=True
-    )
+    context = new_phone_context(chromium)  # Playwright accepts downloads by default
     guest = context.new_page()
     guest.goto(f"{link}?lang=en")
     section = guest.locator("#your-data")
@@ -86,12 +76,7 @@ def test_a_blogger_downloads_and_deletes_her_data_on_her_phone(
     context.close()
 
     # The administrator sees both in the privacy log, without her name.
-    organizer = chromium.new_page(locale="en-GB")
-    organizer.goto(f"{live_server.url}/login")
-    organizer.get_by_label("E-mail address").fill("demo@example.com")
-    organizer.get_by_label("Password").fill(password)
-    organizer.get_by_role("button", name="Sign in").click()
-    expect(organizer).to_have_url(f"{live_server.url}/events")
+    organizer = new_organizer_page(chromium, live_server, password)
     organizer.goto(f"{live_server.url}/settings/account")
     organizer.get_by_role("link", name="Privacy log").click()
     log = organizer.locator("table.privacy-log")

@@ -7,37 +7,28 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import LiveServer, _free_port, screenshot
+from tests.e2e.conftest import (
+    LiveServer,
+    mail_catcher_env,
+    new_organizer_page,
+    new_phone_context,
+    open_caught_mail,
+    screenshot,
+)
 
 GUESTS = "/events/bloggertreffen-montabaur/guests"
 
 
 @pytest.fixture
 def live_server_env() -> dict[str, str]:
-    return {
-        "MEETUPS_MAIL_CATCHER": "true",
-        "MEETUPS_MAIL_CATCHER_PORT": str(_free_port()),
-        "MEETUPS_WORKER_POLL_SECONDS": "0.5",
-    }
-
-
-def _demo_password(live_server: LiveServer) -> str:
-    output = live_server.cli("demo").stdout
-    match = re.search(r"password: (\S+)", output)
-    assert match, output
-    return match.group(1)
+    return mail_catcher_env()
 
 
 def test_a_blogger_answers_in_german_from_the_link_in_her_email(
     live_server: LiveServer, chromium: Browser
 ) -> None:
-    password = _demo_password(live_server)
-    organizer = chromium.new_page(locale="en-GB")
-    organizer.goto(f"{live_server.url}/login")
-    organizer.get_by_label("E-mail address").fill("demo@example.com")
-    organizer.get_by_label("Password").fill(password)
-    organizer.get_by_role("button", name="Sign in").click()
-    expect(organizer).to_have_url(f"{live_server.url}/events")
+    password = live_server.load_demo()
+    organizer = new_organizer_page(chromium, live_server, password)
 
     # The organizer invites one German-speaking blogger and watches the delivery live.
     organizer.goto(f"{live_server.url}{GUESTS}")
@@ -53,16 +44,16 @@ def test_a_blogger_answers_in_german_from_the_link_in_her_email(
     screenshot(organizer, "guests-invitation-sent")
 
     # The e-mail arrived in the mail catcher; its link is the blogger's key.
-    organizer.goto(f"{live_server.url}/mail")
-    organizer.get_by_role("link", name=re.compile("Bloggertreffen Montabaur")).first.click()
-    expect(organizer.locator("main")).to_contain_text("anna.mueller@example.com")
+    open_caught_mail(
+        organizer, live_server, re.compile("Bloggertreffen Montabaur"), "anna.mueller@example.com"
+    )
     link = organizer.locator("article.mail-html a[href*='/i/']").first.get_attribute("href")
     assert link
     assert re.fullmatch(rf"{re.escape(live_server.url)}/i/[A-Za-z0-9_-]{{32}}", link)
     screenshot(organizer, "mail-invitation")
 
     # Anna opens the link on her phone: the page speaks German, she accepts and adds details.
-    context = chromium.new_context(locale="de-DE", viewport={"width": 390, "height": 844})
+    context = new_phone_context(chromium, locale="de-DE")
     anna = context.new_page()
     anna.goto(link)
     expect(anna.locator("html")).to_have_attribute("lang", "de")

@@ -3,75 +3,67 @@ a blogger who came files a claim with a receipt on her phone, the organizer appr
 and the blogger is told (by e-mail, and on her page). Screenshots at laptop and phone width."""
 
 import re
-import sqlite3
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from meetups.config import Settings
 from meetups.demo.seed import PAST_SLUG
-from meetups.invitations.links import link_token
 from meetups.travel.samples import receipt_png
-from tests.e2e.conftest import LiveServer, _free_port, screenshot
+from tests.e2e.conftest import (
+    LiveServer,
+    mail_catcher_env,
+    new_organizer_page,
+    new_phone_context,
+    open_caught_mail,
+    screenshot,
+)
 
 TRAVEL = f"/events/{PAST_SLUG}/travel"
 
 
 @pytest.fixture
 def live_server_env() -> dict[str, str]:
-    return {
-        "MEETUPS_MAIL_CATCHER": "true",
-        "MEETUPS_MAIL_CATCHER_PORT": str(_free_port()),
-        "MEETUPS_WORKER_POLL_SECONDS": "0.5",
-    }
-
-
-def _demo_password(live_server: LiveServer) -> str:
-    output = live_server.cli("demo").stdout
-    match = re.search(r"password: (\S+)", output)
-    assert match, output
-    return match.group(1)
+    return mail_catcher_env()
 
 
 def _guest_without_claim(live_server: LiveServer) -> tuple[str, str, str]:
     """(name, e-mail address, personal link) of a guest of the past event who came and has not
     claimed yet, read from the server's database as the guest's e-mail would carry it."""
-    settings = Settings(_env_file=None, var_dir=live_server.var_dir)  # type: ignore[call-arg]
-    database = Path(settings.resolved_database_url.split("///", 1)[1])
-    with sqlite3.connect(database) as connection:
-        checked_in = connection.execute(
-            "SELECT count(*) FROM check_in JOIN event ON event.id = check_in.event_id "
-            "WHERE event.slug = ?",
-            (PAST_SLUG,),
-        ).fetchone()[0]
-        row = connection.execute(
-            "SELECT contact.name, contact.email, invitee.link_nonce FROM invitee "
-            "JOIN contact ON contact.id = invitee.contact_id "
-            "JOIN event ON event.id = invitee.event_id "
-            "WHERE event.slug = ? AND invitee.status = 'accepted' "
-            "AND invitee.link_nonce IS NOT NULL "
-            "AND invitee.id NOT IN (SELECT invitee_id FROM claim) "
-            "AND (? = 0 OR invitee.id IN (SELECT invitee_id FROM check_in)) "
-            "ORDER BY invitee.id LIMIT 1",
-            (PAST_SLUG, checked_in),
-        ).fetchone()
+    counted = live_server.query_one(
+        "SELECT count(*) FROM check_in JOIN event ON event.id = check_in.event_id "
+        "WHERE event.slug = ?",
+        PAST_SLUG,
+    )
+    assert counted
+    (checked_in,) = counted
+    row = live_server.query_one(
+        "SELECT contact.name, contact.email, invitee.link_nonce FROM invitee "
+        "JOIN contact ON contact.id = invitee.contact_id "
+        "JOIN event ON event.id = invitee.event_id "
+        "WHERE event.slug = ? AND invitee.status = 'accepted' "
+        "AND invitee.link_nonce IS NOT NULL "
+        "AND invitee.id NOT IN (SELECT invitee_id FROM claim) "
+        "AND (? = 0 OR invitee.id IN (SELECT invitee_id FROM check_in)) "
+        "ORDER BY invitee.id LIMIT 1",
+        PAST_SLUG,
+        checked_in,
+    )
     assert row, "the demo has no guest left who could claim"
     name, email, nonce = row
-    return name, email, f"{live_server.url}/i/{link_token(nonce, settings.secret)}"
+    return name, email, live_server.personal_link(nonce)
 
 
 def test_a_blogger_claims_the_organizer_approves_part_and_she_is_told(
     live_server: LiveServer, chromium: Browser, tmp_path: Path
 ) -> None:
-    password = _demo_password(live_server)
+    password = live_server.load_demo()
     name, email, link = _guest_without_claim(live_server)
     receipt = tmp_path / "Fahrkarte.png"
     receipt.write_bytes(receipt_png())
 
     # The blogger opens her page on the phone: the policy, and the way to her claim.
-    context = chromium.new_context(locale="en-GB", viewport={"width": 390, "height": 844})
+    context = new_phone_context(chromium)
     guest = context.new_page()
     guest.goto(f"{link}?lang=en")
     expect(guest.locator(".rsvp-travel")).to_contain_text("We reimburse your travel costs")
@@ -114,12 +106,7 @@ def test_a_blogger_claims_the_organizer_approves_part_and_she_is_told(
     screenshot(guest, "travel-invitee-submitted")
 
     # The organizer finds the claim in the queue and approves part of it, with a reason.
-    organizer = chromium.new_page(locale="en-GB")
-    organizer.goto(f"{live_server.url}/login")
-    organizer.get_by_label("E-mail address").fill("demo@example.com")
-    organizer.get_by_label("Password").fill(password)
-    organizer.get_by_role("button", name="Sign in").click()
-    expect(organizer).to_have_url(f"{live_server.url}/events")
+    organizer = new_organizer_page(chromium, live_server, password)
     organizer.goto(f"{live_server.url}/travel")
     expect(organizer.locator("table.claims")).to_contain_text(name)
     screenshot(organizer, "travel-queue")
@@ -139,17 +126,7 @@ def test_a_blogger_claims_the_organizer_approves_part_and_she_is_told(
     screenshot(organizer, "travel-claim-decided")
 
     # She is told: by e-mail (in the mail catcher) and on her page.
-    # The inbox lists what had arrived when it was opened; the worker delivers in the background,
-    # later on a busy machine: open it again until the message is there.
-    message = organizer.get_by_role("link", name=re.compile(r"72[.,]75")).first
-    organizer.goto(f"{live_server.url}/mail")
-    deadline = time.monotonic() + 60
-    while not message.is_visible() and time.monotonic() < deadline:
-        organizer.wait_for_timeout(500)
-        organizer.reload()
-    expect(message).to_be_visible()
-    message.click()
-    expect(organizer.locator("main")).to_contain_text(email)
+    open_caught_mail(organizer, live_server, re.compile(r"72[.,]75"), email)
     expect(organizer.locator("main")).to_contain_text("second class")
     screenshot(organizer, "travel-mail-partly-approved")
     guest.reload()
@@ -173,25 +150,17 @@ def test_a_blogger_claims_the_organizer_approves_part_and_she_is_told(
 
 
 def _past_event_day(live_server: LiveServer) -> str:
-    settings = Settings(_env_file=None, var_dir=live_server.var_dir)  # type: ignore[call-arg]
-    database = Path(settings.resolved_database_url.split("///", 1)[1])
-    with sqlite3.connect(database) as connection:
-        starts_at = connection.execute(
-            "SELECT starts_at FROM event WHERE slug = ?", (PAST_SLUG,)
-        ).fetchone()[0]
+    row = live_server.query_one("SELECT starts_at FROM event WHERE slug = ?", PAST_SLUG)
+    assert row
+    (starts_at,) = row
     return str(starts_at)[:10]
 
 
 def test_the_demo_claims_can_be_reviewed_with_their_pdf_receipts(
     live_server: LiveServer, chromium: Browser
 ) -> None:
-    password = _demo_password(live_server)
-    organizer = chromium.new_page(locale="en-GB")
-    organizer.goto(f"{live_server.url}/login")
-    organizer.get_by_label("E-mail address").fill("demo@example.com")
-    organizer.get_by_label("Password").fill(password)
-    organizer.get_by_role("button", name="Sign in").click()
-    expect(organizer).to_have_url(f"{live_server.url}/events")
+    password = live_server.load_demo()
+    organizer = new_organizer_page(chromium, live_server, password)
     organizer.goto(f"{live_server.url}{TRAVEL}?status=partly_approved")
     organizer.locator("table.claims a").first.click()
     frame = organizer.locator("iframe.receipt-pdf")
