@@ -6,14 +6,14 @@ submitted claim until someone opens it in the browser. The bank account appears 
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from meetups.api.auth import ApiViewer, AuthenticatedRoute
 from meetups.api.errors import error_responses
 from meetups.api.event_fields import in_zone
-from meetups.api.pagination import Page, Paging, fetch_page, next_link
+from meetups.api.pagination import Page, Paging, fetch_page
 from meetups.api.schemas import (
     ClaimItemOut,
     ClaimOut,
@@ -69,7 +69,6 @@ def _summary_fields(
     responses=error_responses(401, 404, 422),
 )
 async def list_claims(
-    request: Request,
     slug: str,
     session: SessionDep,
     settings: SettingsDep,
@@ -97,8 +96,8 @@ async def list_claims(
             .group_by(col(ClaimItem.claim_id))
         )
         item_counts = dict((await session.exec(counting)).all())  # type: ignore[arg-type]
-    return ClaimPage(
-        items=[
+    return ClaimPage.of(
+        [
             ClaimSummary(
                 **_summary_fields(  # type: ignore[arg-type]
                     event,
@@ -111,9 +110,7 @@ async def list_claims(
             for claim, contact in rows
         ],
         total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-        next=next_link(request, paging, total),
+        paging=paging,
     )
 
 

@@ -3,6 +3,7 @@ would send and checked by the very parser the browser's form uses (meetups.event
 API knows no rule of its own and forgets none."""
 
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,31 +41,11 @@ NOT_FIELDS = frozenset({"notify_guests"})
 
 
 def event_values(event: Event) -> dict[str, Any]:
-    """An event as the API's fields (what an update starts from)."""
-    return {
-        "title": event.title,
-        "description": event.description,
-        "venue": event.venue,
-        "address": event.address,
-        "timezone": event.timezone,
-        "starts_at": event.starts_at,
-        "ends_at": event.ends_at,
-        "capacity": event.capacity,
-        "plus_ones_allowed": event.plus_ones_allowed,
-        "rsvp_deadline": event.rsvp_deadline,
-        "language": event.language,
-        "contact_name": event.contact_name,
-        "contact_email": event.contact_email,
-        "travel_enabled": event.travel_enabled,
-        "travel_currency": event.travel_currency,
-        "travel_cap_cents": event.travel_cap_cents,
-        "travel_mileage_rate_cents": event.travel_mileage_rate_cents,
-        "travel_categories": event.travel_category_list,
-        "travel_claim_deadline": event.travel_claim_deadline,
-        "feedback_enabled": event.feedback_enabled,
-        "feedback_anonymous": event.feedback_anonymous,
-        "feedback_closes_at": event.feedback_closes_at,
-    }
+    """An event as the API's fields (what an update starts from): the fields of the event form,
+    which the API names alike."""
+    values = {field.name: getattr(event, field.name) for field in fields(EventFields)}
+    values["travel_categories"] = event.travel_category_list  # stored comma-separated
+    return values
 
 
 def _zone(name: object) -> ZoneInfo | None:

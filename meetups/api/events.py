@@ -1,6 +1,5 @@
 """Events: list, read, create, change, publish."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -10,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from meetups.api import event_fields
 from meetups.api.auth import ApiEditor, ApiViewer, AuthenticatedRoute
 from meetups.api.errors import error_responses
-from meetups.api.pagination import Page, Paging, fetch_page, next_link
+from meetups.api.pagination import Page, Paging, fetch_page
 from meetups.api.schemas import EventCreate, EventOut, EventUpdate, EventUpdated, GuestCountsOut
 from meetups.calendar import changes
 from meetups.config import Settings
@@ -30,39 +29,16 @@ class EventPage(Page[EventOut]):
 
 
 def event_out(event: Event, counts: GuestCounts, settings: Settings) -> EventOut:
-    zone = event.timezone
-
-    def local(moment: datetime | None) -> datetime | None:
-        return event_fields.in_zone(moment, zone)
-
+    values = event_fields.event_values(event)
+    for name in event_fields.TIME_FIELDS:
+        values[name] = event_fields.in_zone(values[name], event.timezone)
     return EventOut(
+        **values,
         id=event.id,  # type: ignore[arg-type]
         slug=event.slug,
         url=settings.absolute_url(f"/events/{event.slug}"),
         status=event.status,
         archived_at=event.archived_at,
-        title=event.title,
-        description=event.description,
-        venue=event.venue,
-        address=event.address,
-        timezone=zone,
-        starts_at=local(event.starts_at),  # type: ignore[arg-type]
-        ends_at=local(event.ends_at),  # type: ignore[arg-type]
-        capacity=event.capacity,
-        plus_ones_allowed=event.plus_ones_allowed,
-        rsvp_deadline=local(event.rsvp_deadline),
-        language=event.language,
-        contact_name=event.contact_name,
-        contact_email=event.contact_email,
-        travel_enabled=event.travel_enabled,
-        travel_currency=event.travel_currency,
-        travel_cap_cents=event.travel_cap_cents,
-        travel_mileage_rate_cents=event.travel_mileage_rate_cents,
-        travel_categories=event.travel_category_list,
-        travel_claim_deadline=local(event.travel_claim_deadline),
-        feedback_enabled=event.feedback_enabled,
-        feedback_anonymous=event.feedback_anonymous,
-        feedback_closes_at=local(event.feedback_closes_at),
         created_at=event.created_at,
         updated_at=event.updated_at,
         guests=GuestCountsOut(
@@ -89,7 +65,6 @@ async def _out(event: Event, *, session: AsyncSession, settings: Settings) -> Ev
     responses=error_responses(401, 422),
 )
 async def list_events(
-    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     organizer: ApiViewer,
@@ -105,12 +80,10 @@ async def list_events(
         query = query.where(section_condition(Section(section), utcnow()))
     events, total = await fetch_page(query, session=session, paging=paging)
     counts = await guest_counts([e.id for e in events if e.id is not None], session=session)
-    return EventPage(
-        items=[event_out(event, counts[event.id], settings) for event in events],  # type: ignore[index]
+    return EventPage.of(
+        [event_out(event, counts[event.id], settings) for event in events],  # type: ignore[index]
         total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-        next=next_link(request, paging, total),
+        paging=paging,
     )
 
 

@@ -3,12 +3,12 @@
 When the event's feedback is anonymous, nothing here tells who answered: no names, addresses,
 guest ids or times, and responses come in the random order of their keys (as in the exports)."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from meetups.api.auth import ApiViewer, AuthenticatedRoute
 from meetups.api.errors import error_responses
 from meetups.api.event_fields import in_zone
-from meetups.api.pagination import Page, Paging, next_link
+from meetups.api.pagination import Page, Paging
 from meetups.api.schemas import (
     FeedbackResponseOut,
     FeedbackResults,
@@ -108,7 +108,6 @@ async def feedback_results(
     responses=error_responses(401, 404, 422),
 )
 async def feedback_responses(
-    request: Request,
     slug: str,
     session: SessionDep,
     organizer: ApiViewer,
@@ -139,11 +138,4 @@ async def feedback_responses(
                 },
             )
         )
-    return FeedbackResponsePage(
-        anonymous=not named,
-        items=items,
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-        next=next_link(request, paging, total),
-    )
+    return FeedbackResponsePage.of(items, total=total, paging=paging, anonymous=not named)

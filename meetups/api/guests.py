@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from meetups.api.auth import ApiEditor, ApiViewer, AuthenticatedRoute
 from meetups.api.errors import error_responses, invalid_fields
 from meetups.api.event_fields import in_zone
-from meetups.api.pagination import Page, Paging, fetch_page, next_link
+from meetups.api.pagination import Page, Paging, fetch_page
 from meetups.api.schemas import GuestAdd, GuestAnswers, GuestOut, GuestRef, GuestRemoved
 from meetups.config import Settings
 from meetups.contacts import book
@@ -122,7 +122,6 @@ async def _one_guest_out(
     responses=error_responses(401, 404, 422),
 )
 async def list_guests(
-    request: Request,
     slug: str,
     session: SessionDep,
     settings: SettingsDep,
@@ -152,15 +151,13 @@ async def list_guests(
         query = query.where(filter_condition(status, event.id))  # type: ignore[arg-type]
     rows, total = await fetch_page(query, session=session, paging=paging)
     positions = await waitlist_positions(event, session=session)
-    return GuestPage(
-        items=[
+    return GuestPage.of(
+        [
             guest_out(event, invitee, contact, settings, positions.get(invitee.id))  # type: ignore[arg-type]
             for invitee, contact in rows
         ],
         total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-        next=next_link(request, paging, total),
+        paging=paging,
     )
 
 

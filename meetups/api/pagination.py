@@ -1,7 +1,7 @@
 """Lists in pages: `limit` and `offset` in, `items`, `total` and a `next` link out."""
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -19,17 +19,22 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class PageParams:
+    """The page asked for, and the request asking (the link to the next page repeats its
+    address with the next offset)."""
+
     limit: int
     offset: int
+    request: Request
 
 
 def page_params(
+    request: Request,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description="How many items at most (1 to 200).")
     ] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="How many items to skip.")] = 0,
 ) -> PageParams:
-    return PageParams(limit=limit, offset=offset)
+    return PageParams(limit=limit, offset=offset, request=request)
 
 
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -42,13 +47,26 @@ class Page(BaseModel, Generic[T]):
     offset: int
     next: str | None = Field(description="The address of the next page; null on the last one.")
 
+    @classmethod
+    def of(cls, items: list[T], *, total: int, paging: PageParams, **extra: Any) -> Self:
+        """The page `paging` asked for, holding `items` of `total` in all; `extra` fills the
+        fields a list adds to a page (e.g. `anonymous`)."""
+        return cls(
+            items=items,
+            total=total,
+            limit=paging.limit,
+            offset=paging.offset,
+            next=_next_link(paging, total),
+            **extra,
+        )
 
-def next_link(request: Request, paging: PageParams, total: int) -> str | None:
+
+def _next_link(paging: PageParams, total: int) -> str | None:
     following = paging.offset + paging.limit
     if following >= total:
         return None
-    settings = request.app.state.settings
-    url = request.url.include_query_params(limit=paging.limit, offset=following)
+    settings = paging.request.app.state.settings
+    url = paging.request.url.include_query_params(limit=paging.limit, offset=following)
     return settings.absolute_url(f"{url.path}?{url.query}")
 
 

@@ -2,6 +2,7 @@
 rules, publishing; and the errors of each."""
 
 import json
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,8 +10,10 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from meetups.api.schemas import EventCreate, EventOut, EventUpdate
 from meetups.config import Settings
 from meetups.db import Database
+from meetups.events.form import EventFields
 from meetups.events.models import Event, EventStatus
 from meetups.invitations.models import InviteeStatus
 from meetups.mail.models import OutboxMessage
@@ -134,6 +137,15 @@ async def test_an_unknown_address_and_method_answer_in_json(api, editor: Caller)
     response = await api.delete("/api/v1/events", headers=editor.headers)
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"
+
+
+def test_the_api_names_every_field_of_the_event_form() -> None:
+    # The API reads and writes events through the form's fields: one the schemas lacked would
+    # be dropped without a word.
+    form = {field.name for field in fields(EventFields)}
+    assert set(EventCreate.model_fields) == form
+    assert set(EventUpdate.model_fields) == form | {"notify_guests"}
+    assert form <= set(EventOut.model_fields)
 
 
 async def test_creating_an_event_makes_a_draft_checked_like_the_form(  # type: ignore[no-untyped-def]
