@@ -1,5 +1,6 @@
 """Fixtures: a fresh database per test (SQLite, and PostgreSQL when MEETUPS_TEST_DATABASE_URL is
-set), the app on it, and a browser-like HTTP client that handles CSRF like a real page does."""
+set), the app on it, a browser-like HTTP client that handles CSRF like a real page does (signed in
+with each role), and a real SMTP server (tests/smtp.py) with the mail worker delivering to it."""
 
 import asyncio
 import os
@@ -21,6 +22,16 @@ from meetups.db import Database, create_engine
 from meetups.migrate import upgrade
 from meetups.web import create_app
 from tests import factories
+
+# The real SMTP server and the mail worker delivering to it, for the tests of every area: pytest
+# finds the fixtures of a conftest by the names it holds.
+from tests.smtp import (  # noqa: F401 - fixtures
+    certificates,
+    deliver,
+    mail_settings,
+    smtp_server,
+    smtp_servers,
+)
 
 PG_URL = os.environ.get("MEETUPS_TEST_DATABASE_URL", "")
 TEST_SECRET = "test-secret-" + "x" * 40
@@ -183,6 +194,20 @@ async def sign_in_as(browser: Browser, session: Any, role: str) -> Any:
     await session.commit()
     await browser.sign_in(organizer.email)
     return organizer
+
+
+@pytest.fixture
+async def editor(browser: Browser, session: Any) -> Browser:
+    """A browser signed in with the organizer role (may change things, is no admin)."""
+    await sign_in_as(browser, session, "organizer")
+    return browser
+
+
+@pytest.fixture
+async def viewer(browser: Browser, session: Any) -> Browser:
+    """A browser signed in with the viewer role (may look, may not change anything)."""
+    await sign_in_as(browser, session, "viewer")
+    return browser
 
 
 def text_of(html: str) -> str:

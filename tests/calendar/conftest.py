@@ -1,6 +1,6 @@
 """Fixtures of the calendar tests: an event with guests in every state (each with a personal
-link), a real SMTP server (aiosmtpd, from tests/mail) and the worker delivering to it, and an app
-that sends its mail there."""
+link), and an app that sends its mail to the test's SMTP server (the server, `mail_settings` and
+the worker delivering to it, `deliver`, are shared by tests/conftest.py)."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -18,13 +18,6 @@ from meetups.invitations.models import Invitee, InviteeStatus
 from meetups.web import create_app
 from tests import factories
 from tests.conftest import Browser
-from tests.mail.conftest import (
-    SmtpServer,
-    make_worker,
-    relay_settings,
-    smtp_server,  # noqa: F401 - a fixture
-    smtp_servers,  # noqa: F401 - a fixture
-)
 
 
 @dataclass
@@ -93,21 +86,6 @@ async def party(session: Any, settings: Settings) -> Party:
         party.guests[key] = await add_guest(session, settings, event, name, email, status, language)
     await session.commit()
     return party
-
-
-@pytest.fixture
-def mail_settings(settings: Settings, smtp_server: SmtpServer) -> Settings:  # noqa: F811
-    return relay_settings(settings, smtp_server)
-
-
-@pytest.fixture
-def deliver(database: Database, mail_settings: Settings) -> Any:
-    """`await deliver()`: the worker sends everything due to the test's SMTP server."""
-
-    async def run() -> Any:
-        return await make_worker(database, mail_settings, hooks=[]).deliver_due()
-
-    return run
 
 
 @pytest.fixture

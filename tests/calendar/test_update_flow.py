@@ -19,7 +19,7 @@ from tests import factories
 from tests.calendar.conftest import Party
 from tests.calendar.parsing import Parsed, parse_both, utc
 from tests.conftest import Browser, text_of
-from tests.mail.conftest import SmtpServer
+from tests.smtp import SmtpServer
 
 
 def calendar_parts(message: EmailMessage) -> tuple[EmailMessage | None, EmailMessage | None]:

@@ -12,7 +12,6 @@ from meetups.events.models import Event
 from meetups.invitations.models import InviteeStatus
 from tests import factories
 from tests.calendar.conftest import Guest, add_guest
-from tests.conftest import Browser, sign_in_as
 
 
 @dataclass
@@ -69,15 +68,3 @@ async def door(session: Any, settings: Settings) -> Door:
     )
     await session.commit()
     return Door(event, other, guests, stranger, settings.secret)
-
-
-@pytest.fixture
-async def editor(browser: Browser, session: Any) -> Browser:
-    await sign_in_as(browser, session, "organizer")
-    return browser
-
-
-@pytest.fixture
-async def viewer(browser: Browser, session: Any) -> Browser:
-    await sign_in_as(browser, session, "viewer")
-    return browser

@@ -1,11 +1,9 @@
-"""Fixtures for the events tests: browsers signed in with each role, and a valid event form."""
+"""Fixtures for the events tests: a valid event form (browsers signed in with each role are
+shared by tests/conftest.py)."""
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-
-from tests.conftest import Browser, sign_in_as
 
 NEXT_YEAR = datetime.now(UTC).year + 1
 
@@ -43,16 +41,3 @@ def event_form(**overrides: str) -> dict[str, str]:
 @pytest.fixture
 def form() -> dict[str, str]:
     return event_form()
-
-
-@pytest.fixture
-async def editor(browser: Browser, session: Any) -> Browser:
-    """A browser signed in as an organizer (may change events, unlike a viewer)."""
-    browser.organizer = await sign_in_as(browser, session, "organizer")  # type: ignore[attr-defined]
-    return browser
-
-
-@pytest.fixture
-async def viewer(browser: Browser, session: Any) -> Browser:
-    browser.organizer = await sign_in_as(browser, session, "viewer")  # type: ignore[attr-defined]
-    return browser

@@ -1,4 +1,4 @@
-"""Faulty mail servers and networks for the fault tests: a real aiosmtpd server (from tests/mail)
+"""Faulty mail servers and networks for the fault tests: a real aiosmtpd server (tests/smtp.py)
 whose handler answers slowly or refuses after so many messages on one connection, and a TCP relay
 in front of it that hangs up in the middle of a message's DATA."""
 
@@ -14,15 +14,7 @@ from typing import Any
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.mail.conftest import (
-    HOST,
-    Behaviour,
-    ReceivedMail,
-    RecordingHandler,
-    SmtpServer,
-    smtp_server,  # noqa: F401 - a fixture
-    smtp_servers,  # noqa: F401 - a fixture
-)
+from tests.smtp import HOST, Behaviour, ReceivedMail, RecordingHandler, SmtpServer
 
 SMTP_OK = "250 2.0.0 Ok: queued"
 
@@ -51,7 +43,7 @@ class Faults:
 
 
 class FaultyHandler(RecordingHandler):
-    """Records what it accepts, like tests/mail's handler, and misbehaves as `faults` says."""
+    """Records what it accepts, like tests/smtp.py's handler, and misbehaves as `faults` says."""
 
     def __init__(self, faults: Faults) -> None:
         super().__init__(Behaviour())

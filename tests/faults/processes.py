@@ -15,7 +15,7 @@ import httpx
 
 from meetups.config import Settings
 from tests.conftest import TEST_SECRET
-from tests.mail.conftest import HOST
+from tests.smtp import HOST
 
 
 def free_port() -> int:

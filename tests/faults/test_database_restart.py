@@ -30,7 +30,7 @@ from meetups.mail.models import OutboxStatus
 from meetups.mail.worker import LONGEST_FAILED_ROUND_PAUSE, pause_after_failures
 from tests.faults.conftest import Arrivals
 from tests.faults.processes import Cli, environment, wait_for
-from tests.mail.conftest import ReceivedMail, SmtpServer, outbox, queue_messages, relay_settings
+from tests.smtp import ReceivedMail, SmtpServer, outbox, queue_messages, relay_settings
 
 PG_OUTAGE_SECONDS = 4.0
 # Long enough that the worker's writes give up waiting for the lock.

@@ -36,7 +36,7 @@ from meetups.mail.outbox import delivery_counts
 from tests import factories
 from tests.conftest import text_of
 from tests.faults.processes import Cli, environment, free_port, wait_for, wait_until_serving
-from tests.mail.conftest import ReceivedMail, SmtpServer, relay_settings
+from tests.smtp import ReceivedMail, SmtpServer, relay_settings
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from meetups.db import Database, create_engine, utcnow
 from meetups.mail.models import OutboxStatus
 from tests.faults.conftest import FaultyServer, RelayFactory
 from tests.faults.processes import wait_for
-from tests.mail.conftest import Clock, make_worker, outbox, queue_messages, relay_settings
+from tests.smtp import Clock, make_worker, outbox, queue_messages, relay_settings
 
 
 async def test_a_line_dropped_in_the_middle_of_data_delivers_everything_exactly_once(

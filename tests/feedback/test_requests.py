@@ -306,7 +306,7 @@ async def test_the_request_arrives_and_its_link_opens_the_form(
         ends_at=ends,
         feedback_closes_at=ends + timedelta(days=14),
     )
-    await deliver()
+    await deliver(hooks=True)
     received = [
         m
         for m in smtp_server.messages

@@ -9,7 +9,7 @@ from meetups.mail.models import OutboxStatus
 from tests import factories
 from tests.conftest import Browser, text_of
 from tests.invitations.organizer_helpers import GUESTS, SLUG, add_guest, outbox, suppress
-from tests.mail.conftest import SmtpServer
+from tests.smtp import SmtpServer
 
 EMAILS = f"/events/{SLUG}/emails"
 

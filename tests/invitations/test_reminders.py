@@ -24,7 +24,7 @@ from tests.invitations.organizer_helpers import (
     reminders_of,
     suppress,
 )
-from tests.mail.conftest import SmtpServer
+from tests.smtp import SmtpServer
 
 NO_ANSWER = "reminder_no_answer"
 DAY_BEFORE = "reminder_day_before"

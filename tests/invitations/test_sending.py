@@ -28,7 +28,7 @@ from tests.invitations.organizer_helpers import (
     statuses,
     suppress,
 )
-from tests.mail.conftest import SmtpServer
+from tests.smtp import SmtpServer
 
 
 async def test_send_invitations_to_everyone_not_invited_yet(

@@ -18,7 +18,7 @@ from tests.invitations.organizer_helpers import (
     stat,
     statuses,
 )
-from tests.mail.conftest import SmtpServer
+from tests.smtp import SmtpServer
 
 
 async def test_invite_receive_follow_the_link_accept_and_get_the_confirmation(

@@ -19,7 +19,7 @@ from tests.invitations.organizer_helpers import (
     flash_of,
     rows,
 )
-from tests.mail.conftest import SmtpServer
+from tests.smtp import SmtpServer
 
 INVITATION = f"/events/{SLUG}/invitation"
 

@@ -16,7 +16,7 @@ from meetups.mail.models import CaughtMail
 from meetups.web import create_app
 from tests import factories
 from tests.conftest import Browser, sign_in_as, text_of
-from tests.mail.conftest import ServerFactory, changed, make_worker, queue_messages
+from tests.smtp import ServerFactory, changed, make_worker, queue_messages
 
 ICS = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
 HTML = (

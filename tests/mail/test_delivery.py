@@ -13,7 +13,7 @@ from meetups.config import Settings, SmtpSecurity
 from meetups.db import Database
 from meetups.mail.models import OutboxMessage, OutboxStatus
 from meetups.mail.worker import FIRST_RETRY, GIVE_UP_AFTER, LONGEST_RETRY, retry_delay
-from tests.mail.conftest import (
+from tests.smtp import (
     PASSWORD,
     USERNAME,
     Certificates,

@@ -12,7 +12,7 @@ from meetups.db import Database
 from meetups.mail.models import OutboxMessage, OutboxStatus
 from meetups.mail.outbox import delivery_counts, queue_email
 from tests import factories
-from tests.mail.conftest import outbox
+from tests.smtp import outbox
 
 
 def queue(session: Any, settings: Settings, **changes: Any) -> OutboxMessage:

@@ -19,7 +19,7 @@ from meetups.mail import scheduler
 from meetups.mail.models import OutboxMessage, OutboxStatus
 from meetups.mail.worker import MailWorker
 from tests.conftest import TEST_SECRET
-from tests.mail.conftest import HOST, ReceivedMail, SmtpServer, make_worker, outbox, queue_messages
+from tests.smtp import HOST, ReceivedMail, SmtpServer, make_worker, outbox, queue_messages
 
 
 def worker_environment(settings: Settings, server: SmtpServer, tmp_path: Path) -> dict[str, str]:

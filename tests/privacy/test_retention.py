@@ -27,8 +27,8 @@ from meetups.privacy.retention import purge_expired_data, retention_cutoff
 from meetups.travel.models import Claim, Receipt
 from tests import factories
 from tests.conftest import TEST_SECRET
-from tests.mail.conftest import changed
 from tests.privacy.helpers import PAST_SLUG, World, fresh, rows
+from tests.smtp import changed
 
 
 @pytest.mark.parametrize(
@@ -78,13 +78,13 @@ def test_the_purge_is_a_scheduler_hook() -> None:
 
 
 async def test_the_worker_purges_an_old_event_and_keeps_its_numbers(
-    world: World, session: Any, settings: Any, worker_round: Any
+    world: World, session: Any, settings: Any, deliver: Any
 ) -> None:
     await _age(session, world.past.id, 400)  # type: ignore[arg-type]
     before = await _numbers(session, settings, world.past.id)  # type: ignore[arg-type]
     assert "Anna's frank opinion" in before["texts"]
 
-    await worker_round()
+    await deliver(hooks=True)
 
     past = await fresh(session, Event, world.past.id)
     assert past.personal_data_purged_at is not None
@@ -129,12 +129,12 @@ async def test_the_worker_purges_an_old_event_and_keeps_its_numbers(
     assert "receipts=2" in record.summary
 
     # A second round finds nothing more to do.
-    await worker_round()
+    await deliver(hooks=True)
     assert len(await rows(session, select(PrivacyRecord))) == 1
 
 
 async def test_contacts_with_nothing_current_left_are_anonymized(
-    session: Any, settings: Any, worker_round: Any
+    session: Any, settings: Any, deliver: Any
 ) -> None:
     long_ago = utcnow() - timedelta(days=800)
     old = await factories.make_event(
@@ -168,7 +168,7 @@ async def test_contacts_with_nothing_current_left_are_anonymized(
     people = {"gone": gone, "edited": edited, "current": current, "untouched": untouched}
     ids = {key: contact.id for key, contact in people.items()}
 
-    await worker_round()
+    await deliver(hooks=True)
 
     names = {
         key: (await fresh(session, Contact, contact_id)).name for key, contact_id in ids.items()
@@ -189,22 +189,22 @@ async def test_contacts_with_nothing_current_left_are_anonymized(
 
 
 async def test_with_retention_off_nothing_is_purged(
-    world: World, session: Any, settings: Any, worker_round: Any
+    world: World, session: Any, settings: Any, deliver: Any
 ) -> None:
     await _age(session, world.past.id, 4000)  # type: ignore[arg-type]
 
-    await worker_round(changed(settings, retention_months=0))
+    await deliver(changed(settings, retention_months=0), hooks=True)
 
     assert (await fresh(session, Event, world.past.id)).personal_data_purged_at is None
     assert await rows(session, select(PrivacyRecord)) == []
 
 
 async def test_a_longer_retention_keeps_the_event(
-    world: World, session: Any, settings: Any, worker_round: Any
+    world: World, session: Any, settings: Any, deliver: Any
 ) -> None:
     await _age(session, world.past.id, 400)  # type: ignore[arg-type]
 
-    await worker_round(changed(settings, retention_months=24))
+    await deliver(changed(settings, retention_months=24), hooks=True)
 
     assert (await fresh(session, Event, world.past.id)).personal_data_purged_at is None
 

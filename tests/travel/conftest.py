@@ -1,5 +1,6 @@
 """Fixtures of the travel tests: an event that is over and reimburses travel costs, guests with
-personal links, signed-in organizers of each role, and receipt files."""
+personal links, and receipt files (organizers signed in with each role are shared by
+tests/conftest.py)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,6 @@ from meetups.invitations.links import issue_link
 from meetups.invitations.models import Invitee, InviteeStatus
 from meetups.travel.samples import receipt_pdf, receipt_png
 from tests import factories
-from tests.conftest import Browser, sign_in_as
 
 CAP_CENTS = 150_00
 
@@ -91,18 +91,6 @@ async def other_guest(session: Any, settings: Settings, event: Event) -> Guest:
     )
     await session.commit()
     return guest
-
-
-@pytest.fixture
-async def editor(browser: Browser, session: Any) -> Browser:
-    await sign_in_as(browser, session, "organizer")
-    return browser
-
-
-@pytest.fixture
-async def viewer(browser: Browser, session: Any) -> Browser:
-    await sign_in_as(browser, session, "viewer")
-    return browser
 
 
 @pytest.fixture
