@@ -21,15 +21,17 @@ from meetups.contacts.csv_import import (
     unpack_upload,
 )
 from meetups.contacts.models import Contact
+from meetups.db import utcnow
 from meetups.deps import Editor, SessionDep, SettingsDep, Viewer
 from meetups.errors import DomainError, ValidationFailed
 from meetups.events.models import Event
-from meetups.forms import form_data, form_file
+from meetups.forms import form_data, form_file, is_checked
 from meetups.htmx import redirect, render
 from meetups.i18n import gettext as _
 from meetups.i18n import ngettext
 from meetups.invitations import guest_list
-from meetups.privacy.erasure import erase_person
+from meetups.privacy import export
+from meetups.privacy.erasure import erase_person, preview_erasure
 from meetups.privacy.models import PrivacyActor
 
 router = APIRouter()
@@ -268,7 +270,6 @@ async def contact_page(
 ) -> Response:
     contact = await book.get_contact(contact_id, session=session)
     history = await book.contact_history(contact, session=session)
-    answered = await book.has_answered(contact, session=session)
     context = {
         "contact": contact,
         "history": history,
@@ -279,7 +280,6 @@ async def contact_page(
         "open_events": await guest_list.open_events_without(contact, session=session)
         if not contact.is_anonymized
         else [],
-        "delete_question": _delete_question(contact, answered=answered, guest_lists=len(history)),
     }
     return render(request, "contacts/detail.html", context)
 
@@ -333,14 +333,40 @@ async def update_contact(
     return redirect(request, f"/contacts/{contact.id}", flash=_("Saved."))
 
 
+@router.get("/contacts/{contact_id}/delete")
+async def delete_form(
+    request: Request, contact_id: str, session: SessionDep, _editor: Editor
+) -> Response:
+    """Asks before deleting, and says what goes and what stays (it works without JavaScript)."""
+    contact = await book.get_contact(contact_id, session=session)
+    if contact.is_anonymized:
+        return redirect(
+            request,
+            f"/contacts/{contact.id}",
+            flash=_("This contact was deleted; only what the events need of it is kept."),
+        )
+    answered = await book.has_answered(contact, session=session)
+    history = await book.contact_history(contact, session=session)
+    context = {
+        "contact": contact,
+        "answered": answered,
+        "question": _delete_question(contact, answered=answered, guest_lists=len(history)),
+        "preview": await preview_erasure(contact, session=session),
+    }
+    return render(request, "contacts/delete.html", context)
+
+
 @router.post("/contacts/{contact_id}/delete")
 async def delete_contact(
     request: Request, contact_id: str, session: SessionDep, settings: SettingsDep, editor: Editor
 ) -> Response:
     """Deletes the person's data everywhere, as meetups.privacy.erasure describes, and records
     it in the privacy log."""
+    data = await form_data(request)
     contact = await book.get_contact(contact_id, session=session)
     name, contact_id_number = contact.name, contact.id
+    if not is_checked(data, "confirm"):
+        return redirect(request, f"/contacts/{contact_id_number}/delete")
     try:
         erased = await erase_person(
             contact,
@@ -362,6 +388,32 @@ async def delete_contact(
         )
         return redirect(request, f"/contacts/{contact.id}", flash=message)
     return redirect(request, "/contacts", flash=_("%(name)s was deleted.", name=name))
+
+
+@router.post("/contacts/{contact_id}/export")
+async def export_contact(
+    request: Request, contact_id: str, session: SessionDep, settings: SettingsDep, editor: Editor
+) -> Response:
+    """Everything held about the person as one JSON file, for answering their request for it;
+    recorded in the privacy log."""
+    contact = await book.get_contact(contact_id, session=session)
+    now = utcnow()
+    try:
+        exported = await export.export_for_organizer(
+            contact, editor, session=session, settings=settings, now=now
+        )
+    except DomainError as error:
+        return redirect(request, f"/contacts/{contact.id}", flash=error.message)
+    await session.commit()
+    name = export.file_name(now, contact_id=contact.id)
+    return Response(
+        exported.json_bytes(),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @router.post("/contacts/{contact_id}/guest-lists")

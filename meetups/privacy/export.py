@@ -1,4 +1,5 @@
-"""Everything held about a person, as one JSON file they download behind their personal link.
+"""Everything held about a person, as one JSON file: they download it behind their personal link,
+or an organizer downloads it from the address book to answer a request that came by other ways.
 
 The person is the subject, not the event: the file covers every event they were on a guest list
 for (reached through any one of their links), and nothing of anyone else. Their receipts travel
@@ -16,8 +17,10 @@ from typing import Any
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from meetups.accounts.models import Organizer
 from meetups.checkin.models import CheckIn
 from meetups.config import Settings
+from meetups.contacts import book
 from meetups.contacts.models import Contact
 from meetups.coverage.models import CoverageLink
 from meetups.db import utcnow
@@ -434,18 +437,64 @@ async def export_for_invitee(
     """The person's data for their download, recorded in the privacy log. The caller commits."""
     contact = await session.get(Contact, invitee.contact_id)
     assert contact is not None  # the guest-list row holds a foreign key to it
+    return await _recorded_export(
+        contact,
+        actor=PrivacyActor.invitee,
+        invitee=invitee,
+        session=session,
+        settings=settings,
+        now=now,
+    )
+
+
+async def export_for_organizer(
+    contact: Contact,
+    organizer: Organizer,
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime | None = None,
+) -> PersonalData:
+    """The same file for an organizer answering a person's request for their data (one that
+    reached them by e-mail or letter, not through the personal link), recorded in the privacy
+    log under the organizer's name. The caller commits."""
+    book.refuse_if_anonymized(contact)
+    return await _recorded_export(
+        contact,
+        actor=PrivacyActor.organizer,
+        organizer=organizer,
+        session=session,
+        settings=settings,
+        now=now,
+    )
+
+
+async def _recorded_export(
+    contact: Contact,
+    *,
+    actor: PrivacyActor,
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime | None,
+    invitee: Invitee | None = None,
+    organizer: Organizer | None = None,
+) -> PersonalData:
     exported = await personal_data(contact, session=session, settings=settings, now=now)
     add_record(
         session=session,
         action=PrivacyAction.exported,
-        actor=PrivacyActor.invitee,
-        event_id=invitee.event_id,
+        actor=actor,
+        organizer=organizer,
+        event_id=invitee.event_id if invitee is not None else None,
         contact_id=contact.id,
-        invitee_id=invitee.id,
+        invitee_id=invitee.id if invitee is not None else None,
         counts=exported.counts.as_dict(),
     )
     return exported
 
 
-def file_name(now: datetime) -> str:
-    return f"meetups-your-data-{now:%Y-%m-%d}.json"
+def file_name(now: datetime, *, contact_id: int | None = None) -> str:
+    """The download's name: the person's own, or the organizer's, which says whose it is."""
+    if contact_id is None:
+        return f"meetups-your-data-{now:%Y-%m-%d}.json"
+    return f"meetups-contact-{contact_id}-{now:%Y-%m-%d}.json"

@@ -172,10 +172,11 @@ async def test_delete_a_contact_who_has_not_answered(editor: Browser, session: A
     await session.commit()
 
     page = await editor.get(f"/contacts/{contact.id}")
-    assert "hx-confirm=" in page.text
-    assert "They will also be taken off 1 guest list." in page.text
+    assert f'href="/contacts/{contact.id}/delete"' in page.text
+    asked = await editor.get(f"/contacts/{contact.id}/delete")
+    assert "They will also be taken off 1 guest list." in text_of(asked.text)
 
-    response = await editor.submit(f"/contacts/{contact.id}/delete", htmx=True)
+    response = await editor.submit(f"/contacts/{contact.id}/delete", {"confirm": "yes"}, htmx=True)
 
     assert response.status_code == 204
     assert response.headers["HX-Redirect"] == "/contacts"
@@ -198,7 +199,7 @@ async def test_delete_anonymizes_someone_who_has_answered(editor: Browser, sessi
     await factories.make_invitee(session, event, contact, responded_at=utcnow())
     await session.commit()
 
-    response = await editor.submit(f"/contacts/{contact.id}/delete")
+    response = await editor.submit(f"/contacts/{contact.id}/delete", {"confirm": "yes"})
 
     assert response.status_code == 303
     assert response.headers["location"] == f"/contacts/{contact.id}"
@@ -224,7 +225,7 @@ async def test_delete_anonymizes_someone_who_has_answered(editor: Browser, sessi
     # An anonymized entry cannot be edited or deleted again.
     assert (await editor.submit(f"/contacts/{contact.id}/edit", PERSON)).status_code == 303
     assert (await fresh(session, contact.id)).name == "Deleted contact"  # type: ignore[union-attr]
-    assert (await editor.submit(f"/contacts/{contact.id}/delete")).headers[
+    assert (await editor.submit(f"/contacts/{contact.id}/delete", {"confirm": "yes"})).headers[
         "location"
     ] == f"/contacts/{contact.id}"
 
@@ -238,7 +239,7 @@ async def test_anonymized_name_follows_the_organizers_language(
     await session.commit()
     await editor.submit("/language", {"language": "de", "next": "/contacts"})
 
-    await editor.submit(f"/contacts/{contact.id}/delete")
+    await editor.submit(f"/contacts/{contact.id}/delete", {"confirm": "yes"})
 
     with use_locale("de"):
         expected = gettext("Deleted contact")

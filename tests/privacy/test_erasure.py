@@ -296,7 +296,7 @@ async def test_without_never_write_again_the_address_is_not_kept(
 async def test_an_organizer_deleting_a_contact_erases_the_same_way_and_is_logged(
     editor: Browser, world: World, session: Any
 ) -> None:
-    response = await editor.submit(f"/contacts/{world.anna.contact.id}/delete")
+    response = await editor.submit(f"/contacts/{world.anna.contact.id}/delete", {"confirm": "yes"})
 
     assert response.status_code == 303
     assert (await editor.get(f"/i/{world.anna.token}")).status_code == 404
@@ -338,7 +338,7 @@ async def test_someone_who_never_answered_is_deleted_outright_with_their_mail_sc
     row.status = OutboxStatus.sent
     await session.commit()
 
-    response = await editor.submit(f"/contacts/{contact.id}/delete")
+    response = await editor.submit(f"/contacts/{contact.id}/delete", {"confirm": "yes"})
 
     assert response.status_code == 303
     assert response.headers["location"] == "/contacts"
@@ -355,7 +355,7 @@ async def test_someone_who_never_answered_is_deleted_outright_with_their_mail_sc
 async def test_a_viewer_cannot_delete_a_contact(
     viewer: Browser, world: World, session: Any
 ) -> None:
-    response = await viewer.submit(f"/contacts/{world.anna.contact.id}/delete")
+    response = await viewer.submit(f"/contacts/{world.anna.contact.id}/delete", {"confirm": "yes"})
 
     assert response.status_code == 403
     assert (await fresh(session, Contact, world.anna.contact.id)).name == "Anna Müller"

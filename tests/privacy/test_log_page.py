@@ -54,7 +54,7 @@ async def test_admins_see_downloads_deletions_and_purges(
 async def test_an_organizers_deletion_names_the_organizer(
     editor: Browser, world: World, session: Any
 ) -> None:
-    await editor.submit(f"/contacts/{world.anna.contact.id}/delete")
+    await editor.submit(f"/contacts/{world.anna.contact.id}/delete", {"confirm": "yes"})
     await sign_in_as(editor, session, "admin")
 
     page = await editor.get("/settings/privacy")
