@@ -13,8 +13,9 @@ from fastapi.responses import Response
 
 from meetups.accounts import password_reset
 from meetups.accounts.login import TooManyAttempts
-from meetups.db import Database
-from meetups.deps import SessionDep, SettingsDep, release_connection
+from meetups.accounts.models import Organizer
+from meetups.config import Settings
+from meetups.deps import SessionDep, SettingsDep
 from meetups.errors import ValidationFailed
 from meetups.forms import form_data
 from meetups.htmx import redirect, render
@@ -22,14 +23,11 @@ from meetups.i18n import gettext as _
 from meetups.i18n import ngettext
 from meetups.invitations import guessing
 from meetups.mail.background import wake_worker
+from meetups.personal_link import client_address, count_wrong_link
 
 router = APIRouter()
 
 PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _request_page(
@@ -56,7 +54,7 @@ async def request_link(request: Request, session: SessionDep, settings: Settings
     email = data.get("email", "")
     try:
         await password_reset.request_reset(
-            email, client=_client(request), session=session, settings=settings
+            email, client=client_address(request), session=session, settings=settings
         )
     except ValidationFailed as error:
         return _request_page(
@@ -102,21 +100,11 @@ def _reset_page(
 
 async def _link_gone(request: Request, token: str, session: SessionDep) -> Response:
     """A wrong or spent link: counted like a wrong personal link, so guessing gets throttled."""
-    if request.method == "GET":
-        # A page view reads in its own session; the count is written separately.
-        await release_connection(session)
-        database: Database = request.app.state.database
-        async with database.session(write=True) as writer:
-            await guessing.record_wrong_link(_client(request), session=writer)
-            await writer.commit()
-    else:
-        await session.rollback()
-        await guessing.record_wrong_link(_client(request), session=session)
-        await session.commit()
+    await count_wrong_link(request, session)
     return _reset_page(request, token, gone=password_reset.link_gone_message(), status_code=404)
 
 
-def _throttled(request: Request, token: str, settings: SettingsDep) -> Response:
+def _throttled(request: Request, token: str, settings: Settings) -> Response:
     minutes = settings.login_failure_window_minutes
     message = ngettext(
         "Too many links that do not work came from your address. "
@@ -130,29 +118,37 @@ def _throttled(request: Request, token: str, settings: SettingsDep) -> Response:
     return response
 
 
-@router.get("/password-reset/{token}")
-async def reset_form(
-    request: Request, token: str, session: SessionDep, settings: SettingsDep
-) -> Response:
-    if await guessing.too_many_wrong_links(_client(request), session=session, settings=settings):
+async def _find_organizer(
+    request: Request, token: str, session: SessionDep, settings: Settings
+) -> Organizer | Response:
+    """The organizer whose reset link this is, or the page to answer with instead."""
+    if await guessing.too_many_wrong_links(
+        client_address(request), session=session, settings=settings
+    ):
         return _throttled(request, token, settings)
     reset = await password_reset.valid_reset(token, session=session)
     if reset is None:
         return await _link_gone(request, token, session)
-    organizer = await password_reset.organizer_of(reset, session=session)
-    return _reset_page(request, token, email=organizer.email)
+    return await password_reset.organizer_of(reset, session=session)
+
+
+@router.get("/password-reset/{token}")
+async def reset_form(
+    request: Request, token: str, session: SessionDep, settings: SettingsDep
+) -> Response:
+    found = await _find_organizer(request, token, session, settings)
+    if isinstance(found, Response):
+        return found
+    return _reset_page(request, token, email=found.email)
 
 
 @router.post("/password-reset/{token}")
 async def reset_password(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    if await guessing.too_many_wrong_links(_client(request), session=session, settings=settings):
-        return _throttled(request, token, settings)
-    reset = await password_reset.valid_reset(token, session=session)
-    if reset is None:
-        return await _link_gone(request, token, session)
-    organizer = await password_reset.organizer_of(reset, session=session)
+    found = await _find_organizer(request, token, session, settings)
+    if isinstance(found, Response):
+        return found
     data = await form_data(request)
     try:
         await password_reset.complete_reset(
@@ -164,8 +160,6 @@ async def reset_password(
     except password_reset.InvalidResetLink:
         return await _link_gone(request, token, session)
     except ValidationFailed as error:
-        return _reset_page(
-            request, token, email=organizer.email, errors=error.errors, status_code=422
-        )
+        return _reset_page(request, token, email=found.email, errors=error.errors, status_code=422)
     await session.commit()
     return redirect(request, "/login", flash=_("Your new password is set. Please sign in with it."))

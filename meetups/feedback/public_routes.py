@@ -1,8 +1,8 @@
 """The feedback form behind the personal link: `/i/{token}/feedback`.
 
-The link is handled as on the invitation page (meetups.invitations.public_routes): wrong links get
-the same friendly page and are counted per client, so guessing is throttled, and every response
-carries `Referrer-Policy: no-referrer`.
+The link is opened as on every page behind it (meetups.personal_link): wrong links get the same
+friendly page and are counted per client, so guessing is throttled, and every response carries
+`Referrer-Policy: no-referrer`.
 
 In anonymous mode the edit code of a response lives only with the invitee: in a cookie scoped to
 this page of their link (so the same browser can change the answers without typing anything), and
@@ -12,14 +12,11 @@ on the page to note down for another device. The server keeps only a keyed hash 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from meetups import i18n
 from meetups.config import Settings
-from meetups.contacts.models import Contact
 from meetups.db import utcnow
 from meetups.deps import SessionDep, SettingsDep
 from meetups.errors import DomainError, ValidationFailed
@@ -30,21 +27,20 @@ from meetups.htmx import is_htmx, redirect
 from meetups.i18n import gettext as _
 from meetups.invitations import guessing
 from meetups.invitations.messages import moment_text
-from meetups.invitations.models import Invitee
-
-# The invitation page's own handling of personal links (throttling, the wrong-link page, the
-# private headers), so that every page behind a link behaves alike.
-from meetups.invitations.public_routes import find_invitee, page_language, personal_page
+from meetups.personal_link import (
+    PersonalLink,
+    client_address,
+    open_personal_link,
+    personal_page,
+)
 
 router = APIRouter()
 
 MAX_VALUES_PER_FIELD = 50
 
 
-def _url(token: str, language: str, suffix: str = "", anchor: str = "") -> str:
-    return f"/i/{token}/feedback{suffix}?{urlencode({'lang': language})}" + (
-        f"#{anchor}" if anchor else ""
-    )
+def _form_url(link: PersonalLink) -> str:
+    return link.url("/feedback", anchor="feedback")
 
 
 def code_cookie(event: Event) -> str:
@@ -65,29 +61,11 @@ async def _answer_data(request: Request) -> dict[str, list[str]]:
     return data
 
 
-async def _context_for(
-    request: Request,
-    invitee: Invitee,
-    session: SessionDep,
-    settings: Settings,
-    choice: str | None,
-) -> tuple[Event, Contact, str]:
-    event = await session.get(Event, invitee.event_id)
-    contact = await session.get(Contact, invitee.contact_id)
-    assert event is not None
-    assert contact is not None
-    language = page_language(choice or request.query_params.get("lang"), contact, settings)
-    i18n.set_locale(language)
-    return event, contact, language
-
-
 def _feedback_page(
     request: Request,
-    token: str,
+    link: PersonalLink,
     page: answers.FeedbackPage,
-    contact: Contact,
     *,
-    language: str,
     values: Mapping[str, Any] | None = None,
     errors: Mapping[str, str] | None = None,
     error: str = "",
@@ -96,12 +74,8 @@ def _feedback_page(
     status_code: int = 200,
 ) -> Response:
     context = {
-        "title": _("Your feedback: %(title)s", title=page.event.title),
+        **link.page_context(_("Your feedback: %(title)s", title=page.event.title)),
         "page": page,
-        "event": page.event,
-        "contact": contact,
-        "token": token,
-        "page_language": language,
         "values": values
         if values is not None
         else answers.form_values(page.questions, page.answers),
@@ -137,56 +111,50 @@ def _set_code_cookie(
 async def feedback_form(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await find_invitee(request, token, session, settings)
-    if isinstance(found, Response):
-        return found
-    event, contact, language = await _context_for(request, found, session, settings, None)
+    link = await open_personal_link(request, token, session, settings)
+    if isinstance(link, Response):
+        return link
     page = await answers.feedback_page(
-        event,
-        found,
+        link.event,
+        link.invitee,
         session=session,
         settings=settings,
-        edit_code=request.cookies.get(code_cookie(event)),
+        edit_code=request.cookies.get(code_cookie(link.event)),
     )
-    return _feedback_page(request, token, page, contact, language=language)
+    return _feedback_page(request, link, page)
 
 
 @router.post("/i/{token}/feedback")
 async def send_feedback(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await find_invitee(request, token, session, settings)
-    if isinstance(found, Response):
-        return found
+    link = await open_personal_link(request, token, session, settings)
+    if isinstance(link, Response):
+        return link
+    event, invitee = link.event, link.invitee
     data = await _answer_data(request)
-    choice = (data.get("lang") or [""])[0]
-    event, contact, language = await _context_for(request, found, session, settings, choice)
     code = request.cookies.get(code_cookie(event))
     now = utcnow()
     try:
         async with session.begin_nested():
             outcome = await answers.submit_feedback(
-                event, found, data, session=session, settings=settings, edit_code=code, now=now
+                event, invitee, data, session=session, settings=settings, edit_code=code, now=now
             )
     except DomainError as failure:
         page = await answers.feedback_page(
-            event, found, session=session, settings=settings, edit_code=code
+            event, invitee, session=session, settings=settings, edit_code=code
         )
         if isinstance(failure, ValidationFailed):
             return _feedback_page(
                 request,
-                token,
+                link,
                 page,
-                contact,
-                language=language,
                 values=_submitted_values(page.questions, data),
                 errors=failure.errors,
                 error=_("Some answers need another look; see the notes below."),
                 status_code=422,
             )
-        return _feedback_page(
-            request, token, page, contact, language=language, error=failure.message, status_code=409
-        )
+        return _feedback_page(request, link, page, error=failure.message, status_code=409)
     await session.commit()
     notice = (
         _("Thank you! Your answers are saved.")
@@ -198,11 +166,11 @@ async def send_feedback(
         # address plus "#feedback" would not load the page again).
         code = outcome.edit_code or code
         page = await answers.feedback_page(
-            event, found, session=session, settings=settings, edit_code=code
+            event, invitee, session=session, settings=settings, edit_code=code
         )
-        response = _feedback_page(request, token, page, contact, language=language, notice=notice)
+        response = _feedback_page(request, link, page, notice=notice)
     else:
-        response = redirect(request, _url(token, language, anchor="feedback"), flash=notice)
+        response = redirect(request, _form_url(link), flash=notice)
     if outcome.edit_code:
         _set_code_cookie(response, event, token, outcome.edit_code, settings, now)
     return response
@@ -226,40 +194,35 @@ async def enter_code(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The edit code typed in (on another device, say): kept in the cookie when it is right."""
-    found = await find_invitee(request, token, session, settings)
-    if isinstance(found, Response):
-        return found
+    link = await open_personal_link(request, token, session, settings)
+    if isinstance(link, Response):
+        return link
+    event, invitee = link.event, link.invitee
     data = await _answer_data(request)
-    choice = (data.get("lang") or [""])[0]
-    event, contact, language = await _context_for(request, found, session, settings, choice)
     code = (data.get("edit_code") or [""])[0]
     response_found = await answers.own_response(
-        event, found, session=session, secret=settings.secret, edit_code=code
+        event, invitee, session=session, secret=settings.secret, edit_code=code
     )
     if response_found is None or response_found.edit_key_hash is None:
         # Counted like a wrong link: codes cannot be tried out at leisure.
-        await guessing.record_wrong_link(
-            request.client.host if request.client else "unknown", session=session
-        )
+        await guessing.record_wrong_link(client_address(request), session=session)
         await session.commit()
-        page = await answers.feedback_page(event, found, session=session, settings=settings)
+        page = await answers.feedback_page(event, invitee, session=session, settings=settings)
         return _feedback_page(
             request,
-            token,
+            link,
             page,
-            contact,
-            language=language,
             code_error=_("This code does not fit. Please check it and try again."),
             status_code=422,
         )
     notice = _("Here are your answers again. You can change them until the form closes.")
     if is_htmx(request):
         page = await answers.feedback_page(
-            event, found, session=session, settings=settings, edit_code=code
+            event, invitee, session=session, settings=settings, edit_code=code
         )
-        response = _feedback_page(request, token, page, contact, language=language, notice=notice)
+        response = _feedback_page(request, link, page, notice=notice)
     else:
-        response = redirect(request, _url(token, language, anchor="feedback"), flash=notice)
+        response = redirect(request, _form_url(link), flash=notice)
     _set_code_cookie(response, event, token, code, settings, utcnow())
     return response
 
@@ -269,16 +232,11 @@ async def forget_code(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """Takes the edit code off this device (a shared computer, say)."""
-    found = await find_invitee(request, token, session, settings)
-    if isinstance(found, Response):
-        return found
-    data = await _answer_data(request)
-    choice = (data.get("lang") or [""])[0]
-    event, _contact, language = await _context_for(request, found, session, settings, choice)
+    link = await open_personal_link(request, token, session, settings)
+    if isinstance(link, Response):
+        return link
     response = redirect(
-        request,
-        _url(token, language, anchor="feedback"),
-        flash=_("This device does not keep your code any more."),
+        request, _form_url(link), flash=_("This device does not keep your code any more.")
     )
-    response.delete_cookie(code_cookie(event), path=_cookie_path(token))
+    response.delete_cookie(code_cookie(link.event), path=_cookie_path(token))
     return response

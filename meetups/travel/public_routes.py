@@ -1,21 +1,19 @@
 """The invitee's travel claim, behind their personal link: `/i/{token}/travel`.
 
-The link is the key, as on the invitation page (meetups.invitations.public_routes), and handled
-the same way: wrong links get the same friendly page and are counted per client, so guessing is
-throttled; every response carries `Referrer-Policy: no-referrer`. Items and receipts are always
-looked up through the link's own claim, so changing an id in the address reaches nothing else.
+The link is the key, opened as on every page behind it (meetups.personal_link): wrong links get
+the same friendly page and are counted per client, so guessing is throttled; every response
+carries `Referrer-Policy: no-referrer`. Items and receipts are always looked up through the
+link's own claim, so changing an id in the address reaches nothing else.
 """
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from meetups import i18n
 from meetups.config import Settings
-from meetups.contacts.models import Contact
 from meetups.db import MAX_ROW_ID
 from meetups.deps import SessionDep, SettingsDep
 from meetups.errors import DomainError, NotFound, ValidationFailed
@@ -23,13 +21,13 @@ from meetups.events.form import travel_category_labels
 from meetups.forms import form_data, form_file
 from meetups.htmx import is_htmx, redirect, templates
 from meetups.invitations.models import Invitee
-
-# The invitation page's own handling of personal links (throttling, the wrong-link page, the
-# private headers), so that both pages behind a link behave alike.
-from meetups.invitations.public_routes import (
+from meetups.personal_link import (
     PRIVATE_HEADERS,
+    PersonalLink,
     find_invitee,
-    page_language,
+    invitee_after_rollback,
+    open_personal_link,
+    personal_link_for,
     personal_page,
 )
 from meetups.travel import claims, policy, receipts
@@ -47,22 +45,6 @@ templates.env.globals["travel_policy_text"] = policy.policy_text
 ITEM_FIELDS = frozenset({"category", "spent_on", "description", "amount", "distance_km", "receipt"})
 
 
-def _url(token: str, language: str, suffix: str = "", anchor: str = "") -> str:
-    return f"/i/{token}/travel{suffix}?{urlencode({'lang': language})}" + (
-        f"#{anchor}" if anchor else ""
-    )
-
-
-async def _language_for(
-    request: Request, invitee: Invitee, session: SessionDep, settings: Settings, data: Any = None
-) -> str:
-    contact = await session.get(Contact, invitee.contact_id)
-    choice = (data or {}).get("lang") or request.query_params.get("lang")
-    language = page_language(choice, contact, settings)
-    i18n.set_locale(language)
-    return language
-
-
 def _item_values(item: Any) -> dict[str, str]:
     if item is None:
         return {"category": "", "spent_on": "", "description": "", "amount": "", "distance_km": ""}
@@ -77,10 +59,9 @@ def _item_values(item: Any) -> dict[str, str]:
 
 def _travel_page(
     request: Request,
-    token: str,
+    link: PersonalLink,
     view: claims.ClaimView,
     *,
-    language: str,
     notice: str = "",
     error: str = "",
     errors: Mapping[str, str] | None = None,
@@ -100,12 +81,9 @@ def _travel_page(
         item.amount_cents for item in view.items if editing is None or item.id != editing.id
     )
     context = {
-        "title": _title(event.title),
+        **link.page_context(_title(event.title)),
         "view": view,
-        "event": event,
         "claim": claim,
-        "token": token,
-        "page_language": language,
         "policy_text": policy.policy_text(event),
         "deadline": policy.deadline_text(event),
         "categories": [(c.value, labels[c]) for c in allowed],
@@ -129,8 +107,8 @@ def _travel_page(
         "editing": editing,
         "format_distance": format_distance,
         "file_type": receipts.file_type,
-        "page_url": _url(token, language),
-        "receipt_url": lambda receipt: f"/i/{token}/travel/receipts/{receipt.id}",
+        "page_url": link.url("/travel"),
+        "receipt_url": lambda receipt: f"/i/{link.token}/travel/receipts/{receipt.id}",
         "max_mb": receipts.MAX_RECEIPT_BYTES // (1024 * 1024),
         "statuses": ClaimStatus,
     }
@@ -154,22 +132,18 @@ async def _upload(request: Request) -> claims.Upload | None:
 
 
 async def _after_failure(invitee: Invitee, session: SessionDep) -> claims.ClaimView:
-    invitee_id = invitee.id
-    await session.rollback()
-    fresh = await session.get(Invitee, invitee_id, populate_existing=True)
-    return await claims.claim_view(fresh or invitee, session=session)
+    return await claims.claim_view(await invitee_after_rollback(invitee, session), session=session)
 
 
 @router.get("/i/{token}/travel")
 async def travel_page(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await find_invitee(request, token, session, settings)
-    if isinstance(found, Response):
-        return found
-    language = await _language_for(request, found, session, settings)
-    view = await claims.claim_view(found, session=session)
-    return _travel_page(request, token, view, language=language)
+    link = await open_personal_link(request, token, session, settings)
+    if isinstance(link, Response):
+        return link
+    view = await claims.claim_view(link.invitee, session=session)
+    return _travel_page(request, link, view)
 
 
 async def _change(
@@ -180,46 +154,43 @@ async def _change(
     action: str,
     item_id: str | None = None,
 ) -> Response:
-    found = await find_invitee(request, token, session, settings)
-    if isinstance(found, Response):
-        return found
+    link = await open_personal_link(request, token, session, settings)
+    if isinstance(link, Response):
+        return link
+    invitee = link.invitee
     data = await form_data(request)
-    language = await _language_for(request, found, session, settings, data)
     upload = await _upload(request) if action in ("add", "update") else None
     editing = None
     try:
         if action == "add":
-            await claims.add_item(found, data, upload, session=session)
+            await claims.add_item(invitee, data, upload, session=session)
             notice = i18n.gettext("The cost is added.")
         elif action == "update":
-            editing = await claims.own_item(found, item_id, session=session)
-            await claims.update_item(found, item_id, data, upload, session=session)
+            editing = await claims.own_item(invitee, item_id, session=session)
+            await claims.update_item(invitee, item_id, data, upload, session=session)
             notice = i18n.gettext("The cost is changed.")
         elif action == "delete":
-            await claims.delete_item(found, item_id, session=session)
+            await claims.delete_item(invitee, item_id, session=session)
             notice = i18n.gettext("The cost is removed.")
         elif action == "payee":
-            await claims.save_payee(found, data, session=session)
+            await claims.save_payee(invitee, data, session=session)
             notice = i18n.gettext("Your bank details are saved.")
         else:
-            await claims.submit(found, session=session, settings=settings)
+            await claims.submit(invitee, session=session, settings=settings)
             notice = i18n.gettext(
                 "Thank you! Your claim is submitted. We have sent you a confirmation by e-mail."
             )
     except NotFound as failure:
-        view = await _after_failure(found, session)
-        return _travel_page(
-            request, token, view, language=language, error=failure.message, status_code=404
-        )
+        view = await _after_failure(invitee, session)
+        return _travel_page(request, link, view, error=failure.message, status_code=404)
     except ValidationFailed as failure:
-        view = await _after_failure(found, session)
+        view = await _after_failure(invitee, session)
         values = {key: value[:300] for key, value in data.items()}
         is_payee = action == "payee"
         return _travel_page(
             request,
-            token,
+            link,
             view,
-            language=language,
             errors=failure.errors,
             item_values=None if is_payee else values,
             payee_values=values if is_payee else None,
@@ -228,19 +199,17 @@ async def _change(
             template="travel/item.html" if action == "update" else "travel/invitee.html",
         )
     except DomainError as failure:
-        view = await _after_failure(found, session)
+        view = await _after_failure(invitee, session)
         status = 409 if isinstance(failure, claims.ClaimClosed) else 422
-        return _travel_page(
-            request, token, view, language=language, error=failure.message, status_code=status
-        )
+        return _travel_page(request, link, view, error=failure.message, status_code=status)
     await session.commit()
     anchor = "claim-payee" if action == "payee" else "claim-items"
     if action == "submit":
         anchor = "claim-status"
     if not is_htmx(request) or action == "update":
-        return redirect(request, _url(token, language, anchor=anchor), flash=notice)
-    view = await claims.claim_view(found, session=session)
-    return _travel_page(request, token, view, language=language, notice=notice)
+        return redirect(request, link.url("/travel", anchor=anchor), flash=notice)
+    view = await claims.claim_view(invitee, session=session)
+    return _travel_page(request, link, view, notice=notice)
 
 
 @router.post("/i/{token}/travel/items")
@@ -254,22 +223,17 @@ async def add_item(
 async def edit_item_page(
     request: Request, token: str, item_id: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    found = await find_invitee(request, token, session, settings)
-    if isinstance(found, Response):
-        return found
-    language = await _language_for(request, found, session, settings)
-    view = await claims.claim_view(found, session=session)
+    link = await open_personal_link(request, token, session, settings)
+    if isinstance(link, Response):
+        return link
+    view = await claims.claim_view(link.invitee, session=session)
     try:
-        item = await claims.own_item(found, item_id, session=session)
+        item = await claims.own_item(link.invitee, item_id, session=session)
     except NotFound as failure:
-        return _travel_page(
-            request, token, view, language=language, error=failure.message, status_code=404
-        )
+        return _travel_page(request, link, view, error=failure.message, status_code=404)
     if not view.can_edit:
-        return redirect(request, _url(token, language, anchor="claim-items"))
-    return _travel_page(
-        request, token, view, language=language, editing=item, template="travel/item.html"
-    )
+        return redirect(request, link.url("/travel", anchor="claim-items"))
+    return _travel_page(request, link, view, editing=item, template="travel/item.html")
 
 
 @router.post("/i/{token}/travel/items/{item_id}")
@@ -305,12 +269,11 @@ async def preview_total(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The amount of the cost being typed and the claim's total with it, while typing (htmx)."""
-    found = await find_invitee(request, token, session, settings)
-    if isinstance(found, Response):
-        return found
+    link = await open_personal_link(request, token, session, settings)
+    if isinstance(link, Response):
+        return link
     data = await form_data(request)
-    language = await _language_for(request, found, session, settings, data)
-    view = await claims.claim_view(found, session=session)
+    view = await claims.claim_view(link.invitee, session=session)
     editing = (data.get("item_id") or "").strip()
     others = sum(item.amount_cents for item in view.items if str(item.id) != editing)
     result = claims.preview(data, view.event, other_items_cents=others)
@@ -319,7 +282,7 @@ async def preview_total(
         "event": view.event,
         "currency": view.claim.currency if view.claim else view.event.travel_currency,
         "format_distance": format_distance,
-        "page_language": language,
+        "page_language": link.language,
     }
     return personal_page(request, "travel/_preview.html", context)
 
@@ -343,13 +306,12 @@ async def invitee_receipt(
         if 1 <= number <= MAX_ROW_ID:
             receipt = await session.get(Receipt, number)
     if receipt is None or claim is None or receipt.claim_id != claim.id:
-        language = await _language_for(request, found, session, settings)
+        link = await personal_link_for(request, token, found, session, settings)
         view = await claims.claim_view(found, session=session)
         return _travel_page(
             request,
-            token,
+            link,
             view,
-            language=language,
             error=i18n.gettext("There is no such receipt in your claim."),
             status_code=404,
         )
