@@ -17,63 +17,17 @@ from meetups.events.models import Event
 from meetups.htmx import redirect, render
 from meetups.i18n import gettext as _
 from meetups.invitations import guessing
-from meetups.invitations.links import invitee_for_token
-from meetups.invitations.models import Invitee
+from meetups.personal_link import (
+    PRIVATE_HEADERS,
+    client_address,
+    count_wrong_link,
+    find_invitee,
+    wrong_link_page,
+)
 
 router = APIRouter()
 
-PRIVATE_HEADERS = {
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex, nofollow",
-    "Cache-Control": "no-store",
-}
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-async def _count_wrong_link(request: Request, session: SessionDep) -> None:
-    # Read requests have a read-only session: the count is written in a session of its own.
-    await release_connection(session)
-    database: Database = request.app.state.database
-    async with database.session(write=True) as writer:
-        await guessing.record_wrong_link(_client(request), session=writer)
-        await writer.commit()
-
-
-def _refused(request: Request, settings: Settings, *, throttled: bool) -> Response:
-    if throttled:
-        minutes = settings.login_failure_window_minutes
-        return render(
-            request,
-            "rsvp/throttled.html",
-            {"minutes": minutes},
-            status_code=429,
-            headers={**PRIVATE_HEADERS, "Retry-After": str(minutes * 60)},
-        )
-    return render(
-        request,
-        "rsvp/invalid.html",
-        {"what": "invitation"},
-        status_code=404,
-        headers=PRIVATE_HEADERS,
-    )
-
-
-async def invitee_from_link(
-    request: Request, token: str, *, session: SessionDep, settings: Settings
-) -> Invitee | Response:
-    """The invitee behind a personal link, or the page to answer with (wrong links are counted
-    and throttled like on the invitation page itself)."""
-    if await guessing.too_many_wrong_links(_client(request), session=session, settings=settings):
-        return _refused(request, settings, throttled=True)
-    invitee = await invitee_for_token(token, session=session)
-    if invitee is None:
-        await _count_wrong_link(request, session)
-        return _refused(request, settings, throttled=False)
-    return invitee
 
 
 def _attachment(filename: str) -> str:
@@ -85,13 +39,13 @@ async def invitee_calendar(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The event for the guest's calendar, with their answer (Add to calendar)."""
-    found = await invitee_from_link(request, token, session=session, settings=settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     event = await session.get(Event, found.event_id)
     contact = await session.get(Contact, found.contact_id)
     if event is None or contact is None:
-        return _refused(request, settings, throttled=False)
+        return wrong_link_page(request, settings)
     content = invitee_ics(event, found, contact, settings=settings)
     return Response(
         content,
@@ -105,11 +59,13 @@ async def calendar_feed(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The subscription feed. Calendar apps poll it without cookies; the address is the key."""
-    if await guessing.too_many_wrong_links(_client(request), session=session, settings=settings):
+    if await guessing.too_many_wrong_links(
+        client_address(request), session=session, settings=settings
+    ):
         return Response(status_code=429, headers=PRIVATE_HEADERS)
     found = await feeds.feed_for_token(token, session=session)
     if found is None:
-        await _count_wrong_link(request, session)
+        await count_wrong_link(request, session)
         return Response(
             _("This calendar address does not work (any more)."),
             status_code=404,

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from meetups.accounts.models import Organizer
-from meetups.calendar.routes import PRIVATE_HEADERS, invitee_from_link
 from meetups.checkin import desk
 from meetups.checkin.codes import checkin_code, checkin_path, checkin_url, parse_code, qr_svg
 from meetups.checkin.desk import CheckInRefused, DeskGuest
@@ -32,6 +31,7 @@ from meetups.forms import form_data, is_checked
 from meetups.htmx import is_htmx, redirect, render
 from meetups.i18n import gettext as _
 from meetups.invitations.models import InviteeStatus
+from meetups.personal_link import PRIVATE_HEADERS, find_invitee
 
 router = APIRouter()
 
@@ -377,7 +377,7 @@ async def invitee_qr(
     request: Request, token: str, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The guest's own check-in QR code, shown on their page once they have a place."""
-    found = await invitee_from_link(request, token, session=session, settings=settings)
+    found = await find_invitee(request, token, session, settings)
     if isinstance(found, Response):
         return found
     if found.status != InviteeStatus.accepted:
