@@ -131,6 +131,13 @@ async def list_caught(*, session: AsyncSession, query: str = "", page: int = 1) 
     return InboxPage(list(mails), total, page, pages, query)
 
 
+async def newest_caught_id(*, session: AsyncSession) -> int:
+    """The number of the newest message (0 when there is none): an open inbox asks with it
+    whether anything came in or went since it was shown."""
+    newest = (await session.exec(select(func.max(CaughtMail.id)))).one()
+    return newest or 0
+
+
 async def get_caught(*, session: AsyncSession, mail_id: int) -> CaughtMail | None:
     return await session.get(CaughtMail, mail_id)
 

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from meetups.accounts.models import Role
 from meetups.deps import Editor, RowId, SessionDep, SettingsDep, Viewer
 from meetups.errors import NotFound
-from meetups.htmx import redirect, render
+from meetups.htmx import is_htmx, redirect, render
 from meetups.i18n import gettext as _
 from meetups.i18n import ngettext
 from meetups.mail import catcher
@@ -28,10 +28,12 @@ def _page_number(value: str) -> int:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 7 else 1
 
 
-def _inbox_url(query: str, page: int = 1) -> str:
+def _inbox_url(query: str, page: int = 1, *, seen: int | None = None) -> str:
     params = {"q": query} if query else {}
     if page > 1:
         params["page"] = str(page)
+    if seen is not None:
+        params["seen"] = str(seen)
     return "/mail" + (f"?{urlencode(params)}" if params else "")
 
 
@@ -44,11 +46,22 @@ async def _caught(session: SessionDep, mail_id: int) -> CaughtMail:
 
 @router.get("")
 async def inbox(
-    request: Request, session: SessionDep, organizer: Viewer, q: str = "", page: str = "1"
+    request: Request,
+    session: SessionDep,
+    organizer: Viewer,
+    q: str = "",
+    page: str = "1",
+    seen: str = "",
 ) -> Response:
+    """The newest messages first. The first page asks again every few seconds (htmx), with the
+    newest message it shows as `seen`; nothing new answers 204, which leaves the page alone."""
+    newest = await catcher.newest_caught_id(session=session)
+    if seen and seen == str(newest) and is_htmx(request):
+        return Response(status_code=204)
     result = await catcher.list_caught(session=session, query=q, page=_page_number(page))
     context = {
         "result": result,
+        "refresh_url": _inbox_url(result.query, seen=newest),
         "previous_url": _inbox_url(result.query, result.page - 1),
         "next_url": _inbox_url(result.query, result.page + 1),
         "can_clear": organizer.role.allows(Role.organizer),

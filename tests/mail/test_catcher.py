@@ -1,6 +1,7 @@
 """The built-in mail catcher: its SMTP server, and the organizers' mail page."""
 
 import asyncio
+import re
 from html import unescape
 from typing import Any
 
@@ -112,6 +113,53 @@ async def test_mail_page_lists_newest_first_and_searches_by_recipient(
 
     nothing = await catcher_browser.get("/mail", params={"q": "%"})
     assert "No message to this recipient." in text_of(nothing.text)
+
+
+async def test_an_open_inbox_shows_new_mail_without_a_reload(
+    database: Database, catcher_settings: Settings, catcher_browser: Browser
+) -> None:
+    await deliver_to_catcher(database, catcher_settings, 1)
+    [shown] = await caught(database)
+
+    page = await catcher_browser.get("/mail", params={"q": "anna"})
+    refresh = re.search(
+        r'<span class="mail-refresh" hidden hx-get="([^"]+)" hx-trigger="every 5s"', page.text
+    )
+    assert refresh is not None
+    url = unescape(refresh.group(1))
+    assert url == f"/mail?q=anna&seen={shown.id}"
+
+    # Nothing new: 204, and htmx leaves the page as it is.
+    unchanged = await catcher_browser.get(url, headers={"HX-Request": "true"})
+    assert unchanged.status_code == 204
+    assert unchanged.text == ""
+
+    await deliver_to_catcher(database, catcher_settings, 2)
+    changed_page = await catcher_browser.get(url, headers={"HX-Request": "true"})
+    assert changed_page.status_code == 200
+    assert "<html" not in changed_page.text
+    assert text_of(changed_page.text).count("Einladung") == 3
+    newest = max(mail.id for mail in await caught(database))
+    assert f"seen={newest}" in changed_page.text  # the next question is about what is shown now
+
+    # Emptied by someone else: the open inbox says so too.
+    assert (await catcher_browser.submit("/mail/clear")).status_code == 303
+    emptied = await catcher_browser.get(f"/mail?seen={newest}", headers={"HX-Request": "true"})
+    assert emptied.status_code == 200
+    assert "No mail yet." in text_of(emptied.text)
+    # A plain page view never answers 204, and later pages do not ask again.
+    assert (await catcher_browser.get("/mail?seen=0")).status_code == 200
+
+
+async def test_later_inbox_pages_do_not_refresh_themselves(
+    catcher_browser: Browser, session: Any
+) -> None:
+    for number in range(PAGE_SIZE + 1):
+        session.add(CaughtMail(recipients=f"p{number}@example.com", subject="x", raw=""))
+    await session.commit()
+
+    assert "mail-refresh" in (await catcher_browser.get("/mail")).text
+    assert "mail-refresh" not in (await catcher_browser.get("/mail?page=2")).text
 
 
 async def test_mail_page_pages_through_many_messages(
