@@ -14,6 +14,7 @@ from markupsafe import Markup
 from meetups import TEMPLATES_DIR, i18n
 from meetups.accounts.organizers import role_label
 from meetups.csrf import CSRF_FIELD
+from meetups.mail.reasons import explain_failure
 from meetups.markdown import render_markdown
 
 
@@ -51,6 +52,7 @@ _env.filters.update(
     money=i18n.format_money,
 )
 _env.globals.update(
+    explain_failure=explain_failure,
     role_label=role_label,
     event_span=i18n.format_event_span,
     zone_abbreviation=i18n.zone_abbreviation,
