@@ -5,6 +5,7 @@ import asyncio
 import os
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from typing import Any
 
 import pytest
@@ -26,7 +27,7 @@ from meetups.privacy.models import PrivacyAction, PrivacyActor, PrivacyRecord
 from meetups.privacy.retention import purge_expired_data, retention_cutoff
 from meetups.travel.models import Claim, Receipt
 from tests import factories
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, Browser, text_of
 from tests.privacy.helpers import PAST_SLUG, World, fresh, rows
 from tests.smtp import changed
 
@@ -131,6 +132,31 @@ async def test_the_worker_purges_an_old_event_and_keeps_its_numbers(
     # A second round finds nothing more to do.
     await deliver(hooks=True)
     assert len(await rows(session, select(PrivacyRecord))) == 1
+
+
+async def test_organizers_see_that_an_event_was_purged_and_an_email_scrubbed(
+    world: World, session: Any, deliver: Any, editor: Browser
+) -> None:
+    slug = world.past.slug
+    before = await editor.get(f"/events/{slug}/guests")
+    assert "personal data was deleted" not in text_of(before.text)
+    await _age(session, world.past.id, 400)  # type: ignore[arg-type]
+
+    await deliver(hooks=True)
+
+    for tab in ("", "/guests", "/emails", "/travel", "/feedback"):
+        page = await editor.get(f"/events/{slug}{tab}")
+        assert page.status_code == 200, tab
+        assert "The guests' personal data was deleted on" in unescape(text_of(page.text)), tab
+    [mail, *_others] = await rows(
+        session, select(OutboxMessage).where(OutboxMessage.event_id == world.past.id)
+    )
+    shown = await editor.get(f"/events/{slug}/emails/{mail.id}")
+    assert shown.status_code == 200
+    assert "What this e-mail said, and the address it went to, were deleted" in text_of(shown.text)
+    # An event that was not purged says nothing of the kind.
+    current = await editor.get(f"/events/{world.upcoming.slug}/guests")
+    assert "personal data was deleted" not in text_of(current.text)
 
 
 async def test_contacts_with_nothing_current_left_are_anonymized(
