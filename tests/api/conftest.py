@@ -41,6 +41,8 @@ async def api(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+# In the API's tests, `editor` and `viewer` are callers holding a token of that role, not the
+# signed-in browsers of tests/conftest.py: the API knows no sessions.
 @pytest.fixture
 async def editor(session: Any) -> Caller:
     return await make_caller(session, "organizer")
