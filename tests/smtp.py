@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import email
 import ipaddress
-import socket
 import ssl
 import warnings
 from collections import Counter
@@ -35,8 +34,8 @@ from meetups.mail.models import OutboxMessage
 from meetups.mail.outbox import queue_email
 from meetups.mail.scheduler import registered_hooks
 from meetups.mail.worker import DeliveryReport, MailWorker
+from tests.network import HOST
 
-HOST = "127.0.0.1"
 USERNAME = "meetups"
 PASSWORD = "s3cret-relay-password"
 
@@ -183,13 +182,6 @@ class SmtpServer:
 
     def counts(self) -> Counter[str]:
         return Counter(self.message_ids())
-
-
-def free_port() -> int:
-    """A port nobody listens on (for "the server is down")."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

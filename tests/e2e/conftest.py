@@ -4,7 +4,6 @@ through Playwright. Skipped, with the reason, where no Chromium is installed."""
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from meetups.config import Settings
 from meetups.invitations.links import link_token
+from tests.network import free_port
 
 CHROMIUM = os.environ.get("MEETUPS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,12 +39,6 @@ PHONE = {"width": 390, "height": 844}
 DEMO_ORGANIZER = "demo@example.com"
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +104,7 @@ def mail_catcher_env() -> dict[str, str]:
     mail to send every half second, so that a test sees its e-mails arrive soon."""
     return {
         "MEETUPS_MAIL_CATCHER": "true",
-        "MEETUPS_MAIL_CATCHER_PORT": str(_free_port()),
+        "MEETUPS_MAIL_CATCHER_PORT": str(free_port()),
         "MEETUPS_WORKER_POLL_SECONDS": "0.5",
     }
 
@@ -118,7 +112,7 @@ def mail_catcher_env() -> dict[str, str]:
 @pytest.fixture
 def live_server(tmp_path: Path, live_server_env: dict[str, str]) -> Iterator[LiveServer]:
     """A fresh `meetups serve` on SQLite in its own process, as `make run` starts it."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     var_dir = tmp_path / "var"
     env = {

@@ -4,7 +4,6 @@ test's SMTP server, for killing (SIGKILL) and restarting."""
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -15,13 +14,6 @@ import httpx
 
 from meetups.config import Settings
 from tests.conftest import TEST_SECRET
-from tests.smtp import HOST
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def environment(settings: Settings, tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -35,7 +35,8 @@ from meetups.mail.models import OutboxMessage, OutboxStatus
 from meetups.mail.outbox import delivery_counts
 from tests import factories
 from tests.conftest import text_of
-from tests.faults.processes import Cli, environment, free_port, wait_for, wait_until_serving
+from tests.faults.processes import Cli, environment, wait_for, wait_until_serving
+from tests.network import free_port
 from tests.smtp import ReceivedMail, SmtpServer, relay_settings
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,8 @@ from meetups.db import Database
 from meetups.web import create_app
 from tests import factories
 from tests.conftest import Browser
-from tests.smtp import free_port, relay_settings
+from tests.network import free_port
+from tests.smtp import relay_settings
 
 
 @pytest.fixture

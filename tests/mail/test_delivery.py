@@ -13,6 +13,7 @@ from meetups.config import Settings, SmtpSecurity
 from meetups.db import Database
 from meetups.mail.models import OutboxMessage, OutboxStatus
 from meetups.mail.worker import FIRST_RETRY, GIVE_UP_AFTER, LONGEST_RETRY, retry_delay
+from tests.network import free_port
 from tests.smtp import (
     PASSWORD,
     USERNAME,
@@ -21,7 +22,6 @@ from tests.smtp import (
     ServerFactory,
     SmtpServer,
     changed,
-    free_port,
     make_worker,
     outbox,
     queue_messages,

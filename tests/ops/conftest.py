@@ -3,7 +3,6 @@ the test's database, with their output kept for reading."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,12 +16,7 @@ import pytest
 
 from meetups.config import Settings
 from tests.conftest import TEST_SECRET
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.network import free_port
 
 
 def command_env(settings: Settings, **extra: str) -> dict[str, str]:

@@ -21,7 +21,8 @@ from meetups.mail.worker import MailWorker
 from meetups.ops.heartbeat import heartbeat_interval
 from meetups.web import create_app
 from tests.conftest import Browser
-from tests.ops.conftest import StartCommand, command_env, free_port, wait_until
+from tests.network import free_port
+from tests.ops.conftest import StartCommand, command_env, wait_until
 
 
 def _changed(settings: Settings, **changes: Any) -> Settings:
