@@ -4,6 +4,7 @@ the address book, a whole tag, a new person, or a CSV import) or taking them off
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -13,12 +14,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from meetups.config import Settings
 from meetups.contacts import book
 from meetups.contacts.models import Contact
-from meetups.errors import DomainError, NotFound
+from meetups.errors import DomainError, NotFound, ValidationFailed
 from meetups.events.models import Event, EventStatus
 from meetups.i18n import gettext as _
+from meetups.invitations.messages import queue_removal
 from meetups.invitations.models import Invitee, InviteeStatus
 from meetups.invitations.tracking import GuestFilter, filter_condition
-from meetups.validation import normalize_email
+from meetups.invitations.unsubscribe import reason_label, suppression_for
+from meetups.validation import clean_text, normalize_email
 
 STATUS_BADGES: dict[InviteeStatus, str] = {
     InviteeStatus.not_invited: "",
@@ -29,6 +32,11 @@ STATUS_BADGES: dict[InviteeStatus, str] = {
     InviteeStatus.waitlisted: "warn",
 }
 PAGE_SIZE = 100
+# The organizer's note in the e-mail that tells someone they are off the list: a few sentences.
+MAX_REMOVAL_NOTE_LENGTH = 1000
+# Those who expect a place (or to be told of one) would turn up or keep waiting: the e-mail that
+# tells them they are off the list is offered ticked. The others are asked about, unticked.
+TOLD_OF_REMOVAL_BY_DEFAULT = (InviteeStatus.accepted, InviteeStatus.waitlisted)
 
 
 def status_label(status: InviteeStatus | str) -> str:
@@ -205,10 +213,73 @@ def needs_confirmation(invitee: Invitee) -> bool:
 
 
 @dataclass(frozen=True)
+class RemovalNotice:
+    """The organizer asked to tell the person by e-mail, with this note (plain text, may be "")."""
+
+    note: str = ""
+
+
+def read_removal_notice(*, tell: bool, note: str | None) -> RemovalNotice | None:
+    """The notice from the confirmation form, or None when they are not to be told. Raises
+    ValidationFailed (field "note") for a note that is too long, or one written for nobody: it
+    would be dropped without a word."""
+    try:
+        text = clean_text(note, max_length=MAX_REMOVAL_NOTE_LENGTH, multiline=True)
+    except ValueError:
+        raise ValidationFailed(
+            {
+                "note": _(
+                    "The note is too long: at most %(max)s characters, please.",
+                    max=MAX_REMOVAL_NOTE_LENGTH,
+                )
+            }
+        ) from None
+    if not tell:
+        if text:
+            raise ValidationFailed(
+                {
+                    "note": _(
+                        "The note is only sent with the e-mail: tick “Tell them by e-mail”, "
+                        "or empty the note."
+                    )
+                }
+            )
+        return None
+    return RemovalNotice(note=text)
+
+
+async def removal_notice_refusal(guest: "Guest", *, session: AsyncSession) -> str | None:
+    """Why no e-mail can tell this person that they were taken off the list; None when one can.
+    Nobody hears of a list they were never invited from; the suppression list is respected as
+    for every other message to guests."""
+    if guest.invitee.status == InviteeStatus.not_invited:
+        return _("They have not been invited, so they are not told by e-mail.")
+    if guest.contact.is_anonymized:
+        return _("This contact was deleted, so nothing can be sent to them.")
+    if (entry := await suppression_for(guest.contact.email, session=session)) is not None:
+        return _(
+            "They cannot be told by e-mail: their address gets no e-mail from us any more "
+            "(%(reason)s). Write to them yourself if they should know.",
+            reason=reason_label(entry.reason),
+        )
+    return None
+
+
+class Telling(StrEnum):
+    """Whether the person taken off the list was told by e-mail."""
+
+    told = "told"  # the e-mail is queued
+    not_told = "not_told"  # the organizer chose not to tell them
+    unreachable = "unreachable"  # asked for, but no e-mail can go to their address
+    never_invited = "never_invited"  # they never heard of the event from us: nothing to tell
+
+
+@dataclass(frozen=True)
 class Removal:
     contact: Contact
     freed: int  # places given back (1, or 2 with a plus-one)
     promoted: list[Contact]  # moved up from the waitlist into the freed places, told by e-mail
+    telling: Telling = Telling.not_told
 
 
 async def remove_guest(
@@ -217,10 +288,13 @@ async def remove_guest(
     *,
     session: AsyncSession,
     settings: Settings,
+    notice: RemovalNotice | None = None,
     now: datetime | None = None,
 ) -> Removal:
     """Takes someone off the guest list (their address book entry stays). Places they held are
-    freed and the waitlist moves up, in the same transaction; their personal link stops working."""
+    freed and the waitlist moves up, in the same transaction; their personal link stops working.
+    With a `notice`, an e-mail tells them (also in this transaction), if they were invited and
+    their address gets e-mail from us."""
     from meetups.invitations.waitlist import lock_event, lock_invitee, release_seats
 
     ensure_open(event)
@@ -235,9 +309,25 @@ async def remove_guest(
         for person in await release_seats(invitee, session=session, settings=settings, now=now):
             if (contact := await session.get(Contact, person.contact_id)) is not None:
                 promoted.append(contact)
+    locked = Guest(invitee=invitee, contact=guest.contact)
+    if invitee.status == InviteeStatus.not_invited:
+        telling = Telling.never_invited
+    elif notice is None:
+        telling = Telling.not_told
+    elif await removal_notice_refusal(locked, session=session) is not None:
+        telling = Telling.unreachable
+    else:
+        try:
+            # Rendered while the invitee still exists: what they held decides what it says.
+            queue_removal(
+                invitee, guest.contact, event, note=notice.note, session=session, settings=settings
+            )
+            telling = Telling.told
+        except ValueError:  # an address that cannot be written into an e-mail
+            telling = Telling.unreachable
     await session.delete(invitee)
     await session.flush()
-    return Removal(contact=guest.contact, freed=freed, promoted=promoted)
+    return Removal(contact=guest.contact, freed=freed, promoted=promoted, telling=telling)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@ in the caller's transaction (meetups.mail.outbox). Each kind has three templates
 `<kind>.subject.txt`, `<kind>.txt` (plain text) and `<kind>.html`; the wording is English source
 text in `_()`, translated through the same catalog as the pages.
 
-Every message carries the personal link, Reply-To the event's contact, and no tracking of any
-kind. Invitations and no-answer reminders carry List-Unsubscribe with one-click POST (RFC 8058).
+Every message carries the personal link (but the notice of being taken off the guest list, whose
+link stops working), Reply-To the event's contact, and no tracking of any kind. Invitations and
+no-answer reminders carry List-Unsubscribe with one-click POST (RFC 8058).
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -19,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from meetups import EMAILS_DIR, i18n
-from meetups.calendar.invites import guest_email_parts
+from meetups.calendar.invites import CALENDAR_HOLDERS, guest_email_parts
 from meetups.config import Settings
 from meetups.contacts.models import Contact
 from meetups.db import utcnow
@@ -28,7 +29,7 @@ from meetups.i18n import gettext as _
 from meetups.invitations.links import personal_url
 from meetups.invitations.models import Invitee, InviteeStatus
 from meetups.invitations.unsubscribe import unsubscribe_url
-from meetups.mail.compose import one_line
+from meetups.mail.compose import Alternative, Attachment, one_line
 from meetups.mail.models import OutboxMessage
 from meetups.mail.outbox import queue_email
 from meetups.markdown import render_markdown
@@ -48,6 +49,7 @@ KIND_CONFIRMATION = {
 KIND_PROMOTION = "promotion"
 KIND_EVENT_UPDATE = "event_update"
 KIND_CANCELLATION = "cancellation"
+KIND_REMOVAL = "removal"
 # Shown in the preview instead of a real personal link (the person may have none yet).
 PREVIEW_LINK_PATH = "/i/personal-link-of-the-guest"
 PREVIEW_UNSUBSCRIBE_PATH = "/unsubscribe/personal-link-of-the-guest"
@@ -66,6 +68,7 @@ def kind_label(kind: str) -> str:
         KIND_PROMOTION: _("Moved up from the waitlist"),
         KIND_EVENT_UPDATE: _("Event update"),
         KIND_CANCELLATION: _("Cancellation"),
+        KIND_REMOVAL: _("Taken off the guest list"),
         # Sent by meetups.feedback.requests.
         "feedback_request": _("Feedback request"),
         "feedback_reminder": _("Feedback reminder"),
@@ -242,7 +245,34 @@ def _queue(
         **parts.context,
         **extra,
     )
-    rendered = render_email(template, contact.language, context)
+    return _queue_rendered(
+        kind,
+        render_email(template, contact.language, context),
+        contact,
+        event,
+        invitee_id=invitee.id,
+        session=session,
+        settings=settings,
+        unsubscribe_url=unsubscribe_link,
+        alternatives=parts.alternatives,
+        attachments=parts.attachments,
+    )
+
+
+def _queue_rendered(
+    kind: str,
+    rendered: RenderedEmail,
+    contact: Contact,
+    event: Event,
+    *,
+    invitee_id: int | None,
+    session: AsyncSession,
+    settings: Settings,
+    unsubscribe_url: str | None = None,
+    alternatives: Sequence[Alternative] = (),
+    attachments: Sequence[Attachment] = (),
+) -> OutboxMessage:
+    """The outbox row of a rendered e-mail to a guest: Reply-To the event's contact."""
     return queue_email(
         session=session,
         settings=settings,
@@ -255,10 +285,10 @@ def _queue(
         reply_to=event.contact_email.strip() or None,
         reply_to_name=event.contact_name,
         event_id=event.id,
-        invitee_id=invitee.id,
-        unsubscribe_url=unsubscribe_link,
-        alternatives=parts.alternatives,
-        attachments=parts.attachments,
+        invitee_id=invitee_id,
+        unsubscribe_url=unsubscribe_url,
+        alternatives=alternatives,
+        attachments=attachments,
     )
 
 
@@ -394,6 +424,47 @@ def queue_cancellation(
         session=session,
         settings=settings,
         calendar=True,
+    )
+
+
+# Who expected to come, or to be told about a place: the notice mentions their plus-one.
+_EXPECTED_TO_COME = (InviteeStatus.accepted, InviteeStatus.maybe, InviteeStatus.waitlisted)
+
+
+def queue_removal(
+    invitee: Invitee,
+    contact: Contact,
+    event: Event,
+    *,
+    note: str,
+    session: AsyncSession,
+    settings: Settings,
+) -> OutboxMessage:
+    """Tells someone that they are no longer on the guest list, with the organizer's `note`
+    (plain text, may be empty). Call before deleting `invitee`: its status says what to mention.
+
+    The outbox row points at the event but not at the invitee, whose row is deleted in the same
+    transaction (the foreign key would be set to NULL anyway); the Emails tab names the recipient
+    from the row itself. No personal link and no calendar file: both would carry the link, which
+    stops working."""
+    status = InviteeStatus(invitee.status)
+    expected = status in _EXPECTED_TO_COME
+    context = {
+        "name": contact.name,
+        "event": event,
+        "note": note,
+        "plus_one": invitee.plus_one_name if expected and event.plus_ones_allowed else "",
+        "held_calendar_entry": status in CALENDAR_HOLDERS,
+        "organizer_name": event.contact_name.strip(),
+    }
+    return _queue_rendered(
+        KIND_REMOVAL,
+        render_email("removal", contact.language, context),
+        contact,
+        event,
+        invitee_id=None,
+        session=session,
+        settings=settings,
     )
 
 

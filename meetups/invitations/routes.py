@@ -741,23 +741,70 @@ async def remind_one(
     return await _guest_action(request, slug, invitee_id, session, organizer, action)
 
 
-@router.get("/events/{slug}/guests/{invitee_id}/remove")
-async def remove_form(
-    request: Request, slug: str, invitee_id: str, session: SessionDep, organizer: Editor
+async def _remove_page(
+    request: Request,
+    event: Event,
+    session: SessionDep,
+    guest: guest_list.Guest,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
-    """Asks before taking off someone who was invited or answered."""
-    event = await get_event_by_slug(slug, session=session)
-    guest = await guest_list.get_guest(event, invitee_id, session=session)
+    invitee = guest.invitee
+    told_by_default = invitee.status in guest_list.TOLD_OF_REMOVAL_BY_DEFAULT
     context = {
         "event": event,
         "active_tab": "guests",
         "guest": guest,
-        "position": await waitlist.waitlist_position(guest.invitee, session=session),
+        "position": await waitlist.waitlist_position(invitee, session=session),
         "status_label": guest_list.status_label,
         "status_badge": guest_list.status_badge,
+        "language_label": book.language_label,
         "closed": guest_list.is_closed(event),
+        "notice_refusal": await guest_list.removal_notice_refusal(guest, session=session),
+        "values": values or {"tell": "on" if told_by_default else "", "note": ""},
+        "errors": errors or {},
+        "max_note_length": guest_list.MAX_REMOVAL_NOTE_LENGTH,
     }
-    return render(request, "invitations/remove.html", context)
+    return render(request, "invitations/remove.html", context, status_code=status_code)
+
+
+@router.get("/events/{slug}/guests/{invitee_id}/remove")
+async def remove_form(
+    request: Request, slug: str, invitee_id: str, session: SessionDep, organizer: Editor
+) -> Response:
+    """Asks before taking off someone who was invited or answered, and whether to tell them."""
+    event = await get_event_by_slug(slug, session=session)
+    guest = await guest_list.get_guest(event, invitee_id, session=session)
+    return await _remove_page(request, event, session, guest)
+
+
+def _removed_message(removal: guest_list.Removal) -> str:
+    parts = [_("%(name)s is no longer on the guest list.", name=removal.contact.name)]
+    if removal.freed:
+        parts.append(
+            ngettext(
+                "%(num)s place is free again.", "%(num)s places are free again.", removal.freed
+            )
+        )
+    if removal.promoted:
+        parts.append(
+            _(
+                "Moved up from the waitlist and told by e-mail: %(names)s.",
+                names=_names(removal.promoted, limit=5),
+            )
+        )
+    telling = {
+        guest_list.Telling.told: _("An e-mail to tell them is on its way."),
+        guest_list.Telling.not_told: _("They were not told by e-mail."),
+        guest_list.Telling.unreachable: _(
+            "They were not told: no e-mail can be sent to their address."
+        ),
+    }
+    if removal.telling in telling:
+        parts.append(telling[removal.telling])
+    return " ".join(parts)
 
 
 @router.post("/events/{slug}/guests/{invitee_id}/remove")
@@ -776,25 +823,27 @@ async def remove(
         guest = await guest_list.get_guest(event, invitee_id, session=session)
         if guest_list.needs_confirmation(guest.invitee) and not is_checked(data, "confirm"):
             return redirect(request, f"{_guest_url(event, guest.invitee.id)}/remove")
+        try:
+            notice = guest_list.read_removal_notice(
+                tell=is_checked(data, "tell"), note=data.get("note")
+            )
+        except ValidationFailed as error:
+            values = {
+                "tell": "on" if is_checked(data, "tell") else "",
+                "note": data.get("note", "")[: guest_list.MAX_REMOVAL_NOTE_LENGTH * 2],
+            }
+            return await _remove_page(
+                request, event, session, guest, values=values, errors=error.errors, status_code=422
+            )
         removal = await guest_list.remove_guest(
-            event, invitee_id, session=session, settings=settings
+            event, invitee_id, session=session, settings=settings, notice=notice
         )
     except DomainError as error:
         return redirect(request, _guests_url(event), flash=error.message)
     await session.commit()
-    if removal.promoted:
+    if removal.promoted or removal.telling == guest_list.Telling.told:
         wake_worker(request.app.state)
-    message = _("%(name)s is no longer on the guest list.", name=removal.contact.name)
-    if removal.freed:
-        message += " " + ngettext(
-            "%(num)s place is free again.", "%(num)s places are free again.", removal.freed
-        )
-    if removal.promoted:
-        message += " " + _(
-            "Moved up from the waitlist and told by e-mail: %(names)s.",
-            names=_names(removal.promoted, limit=5),
-        )
-    return redirect(request, _guests_url(event), flash=message)
+    return redirect(request, _guests_url(event), flash=_removed_message(removal))
 
 
 # The Emails tab, the invitation's note and preview, and the attendee list: their own modules,
