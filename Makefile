@@ -41,6 +41,7 @@ test: install
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The benchmarks (README, "Benchmarks"); results go to bench/RESULTS.md. Options, e.g.
 # `make bench BENCH_ARGS="--only capacity --backends sqlite"` or BENCH_ARGS=--quick.

@@ -1,4 +1,5 @@
 """meetups: event and invitation manager for company-hosted blogger meetups."""
+
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -135,6 +135,7 @@ def format_event_span(starts_at: datetime, ends_at: datetime, zone: str) -> str:
         day = babel_dates.format_date(start, "full", locale=locale)
         hours = babel_dates.format_interval(start.time(), end.time(), "Hm", locale=locale)
         return f"{day}, {hours} {abbreviation}"
+
     def moment(value: datetime) -> str:
         day = babel_dates.format_date(value, "medium", locale=locale)
         return f"{day}, {babel_dates.format_time(value, 'short', locale=locale)}"

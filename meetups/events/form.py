@@ -99,6 +99,7 @@ def category_field(category: TravelCategory) -> str:
 
 # --- Single values ----------------------------------------------------------------------------
 
+
 def parse_local_datetime(text: str, zone: ZoneInfo) -> datetime:
     """A local date and time in `zone` (as `datetime-local` sends it, or German "14.05.2027 14:00"),
     returned as an aware UTC datetime. Raises ValueError with a message for the organizer."""
@@ -116,20 +117,26 @@ def parse_local_datetime(text: str, zone: ZoneInfo) -> datetime:
     except ValueError:
         raise ValueError(_("This date or time does not exist.")) from None
     if not EARLIEST_YEAR <= naive.year <= LATEST_YEAR:
-        raise ValueError(_(
-            "Please enter a date between %(first)s and %(last)s.",
-            first=EARLIEST_YEAR, last=LATEST_YEAR,
-        ))
+        raise ValueError(
+            _(
+                "Please enter a date between %(first)s and %(last)s.",
+                first=EARLIEST_YEAR,
+                last=LATEST_YEAR,
+            )
+        )
     local = naive.replace(tzinfo=zone)
     in_utc = local.astimezone(UTC)
     # A time inside a DST gap comes back different after a round trip through UTC.
     if in_utc.astimezone(zone).replace(tzinfo=None) != naive:
-        raise ValueError(_(
-            "%(time)s does not exist in %(zone)s: the clocks jump forward at that moment. "
-            "Please choose a time outside the gap, e.g. %(later)s.",
-            time=naive.strftime("%H:%M"), zone=zone.key,
-            later=in_utc.astimezone(zone).strftime("%H:%M"),
-        ))
+        raise ValueError(
+            _(
+                "%(time)s does not exist in %(zone)s: the clocks jump forward at that moment. "
+                "Please choose a time outside the gap, e.g. %(later)s.",
+                time=naive.strftime("%H:%M"),
+                zone=zone.key,
+                later=in_utc.astimezone(zone).strftime("%H:%M"),
+            )
+        )
     return in_utc
 
 
@@ -253,6 +260,7 @@ def parse_currency(text: str) -> str:
 
 # --- The whole form ---------------------------------------------------------------------------
 
+
 def is_checked(data: Mapping[str, str], key: str) -> bool:
     return data.get(key, "") in {"on", "true", "1", "yes"}
 
@@ -358,7 +366,10 @@ def _money(maximum_cents: int, default: int | None = None) -> Callable[[str], in
 
 
 def parse_event_form(
-    data: Mapping[str, str], *, default_timezone: str, default_contact_name: str,
+    data: Mapping[str, str],
+    *,
+    default_timezone: str,
+    default_contact_name: str,
     default_contact_email: str,
 ) -> EventFields:
     """Checks every field at once; raises ValidationFailed with one message per wrong field.
@@ -393,13 +404,21 @@ def parse_event_form(
     values = form.values
     ends_at: datetime = values["ends_at"]
     return EventFields(
-        title=values["title"], description=values["description"], venue=values["venue"],
-        address=values["address"], timezone=zone.key, starts_at=values["starts_at"],
+        title=values["title"],
+        description=values["description"],
+        venue=values["venue"],
+        address=values["address"],
+        timezone=zone.key,
+        starts_at=values["starts_at"],
         ends_at=ends_at,
-        capacity=values["capacity"], plus_ones_allowed=form.checked("plus_ones_allowed"),
-        rsvp_deadline=values["rsvp_deadline"], language=values["language"],
-        contact_name=values["contact_name"], contact_email=values["contact_email"],
-        travel_enabled=form.checked("travel_enabled"), travel_currency=values["travel_currency"],
+        capacity=values["capacity"],
+        plus_ones_allowed=form.checked("plus_ones_allowed"),
+        rsvp_deadline=values["rsvp_deadline"],
+        language=values["language"],
+        contact_name=values["contact_name"],
+        contact_email=values["contact_email"],
+        travel_enabled=form.checked("travel_enabled"),
+        travel_currency=values["travel_currency"],
         travel_cap_cents=values["travel_cap"],
         travel_mileage_rate_cents=values["travel_mileage_rate"],
         travel_categories=",".join(categories),
@@ -439,9 +458,10 @@ def _check_together(form: _Checker, categories: list[str]) -> None:
         if not categories:
             form.fail("travel_categories", _("Choose at least one kind of cost you reimburse."))
         if values.get("travel_cap") == 0:
-            form.fail("travel_cap", _(
-                "A cap of 0 pays nothing: leave it empty for no cap, or turn travel costs off."
-            ))
+            form.fail(
+                "travel_cap",
+                _("A cap of 0 pays nothing: leave it empty for no cap, or turn travel costs off."),
+            )
 
 
 def blank_form_values(

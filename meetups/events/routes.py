@@ -197,9 +197,7 @@ def _notify_question(
 ) -> Response:
     """Asks whether to tell the guests, with the form's values carried along unchanged."""
     carried = [
-        (key, value[:25_000])
-        for key, value in data.items()
-        if key not in ("csrf_token", "notify")
+        (key, value[:25_000]) for key, value in data.items() if key not in ("csrf_token", "notify")
     ]
     context = {
         "event": event,

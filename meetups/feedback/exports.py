@@ -158,7 +158,7 @@ async def iter_rows(
                         col(FeedbackResponse.submitted_at) == last_at,
                         col(FeedbackResponse.id) > last_id,
                     ),
-                )
+                ),
             )
         query = query.order_by(col(FeedbackResponse.submitted_at), col(FeedbackResponse.id))
         batch = list((await session.exec(query.limit(batch_size))).all())
