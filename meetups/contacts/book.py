@@ -18,6 +18,7 @@ from meetups.errors import DomainError, NotFound, ValidationFailed
 from meetups.events.models import Event
 from meetups.i18n import gettext as _
 from meetups.invitations.models import Invitee
+from meetups.paging import PageNumbers, clamp_page
 from meetups.validation import clean_name, clean_text, clean_url, normalize_email
 
 LANGUAGE_CODES = ("de", "en")
@@ -305,7 +306,7 @@ def has_tag(tag: str) -> ColumnElement[bool]:
 
 
 @dataclass
-class ContactPage:
+class ContactPage(PageNumbers):
     contacts: list[Contact]
     total: int
     page: int
@@ -313,18 +314,6 @@ class ContactPage:
     query: str = ""
     tag: str = ""
     limited: bool = field(default=False)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
     @property
     def first_number(self) -> int:
@@ -365,8 +354,7 @@ async def search_contacts(
     query, tag = clean_query(query), clean_query(tag).lower()
     statement = _matching(query, tag, not_on_event)
     total = (await session.exec(select(func.count()).select_from(statement.subquery()))).one()
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
+    page = clamp_page(page, total, page_size)
     rows = await session.exec(
         statement.order_by(col(Contact.search_key), col(Contact.id))
         .offset((page - 1) * page_size)

@@ -21,6 +21,7 @@ from meetups.invitations.messages import queue_removal
 from meetups.invitations.models import Invitee, InviteeStatus
 from meetups.invitations.tracking import GuestFilter, filter_condition
 from meetups.invitations.unsubscribe import reason_label, suppression_for
+from meetups.paging import PageNumbers, clamp_page
 from meetups.validation import clean_text, normalize_email
 
 STATUS_BADGES: dict[InviteeStatus, str] = {
@@ -337,23 +338,11 @@ class Guest:
 
 
 @dataclass
-class GuestPage:
+class GuestPage(PageNumbers):
     guests: list[Guest]
     total: int
     page: int
     page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 async def list_guests(
@@ -375,8 +364,7 @@ async def list_guests(
     if status is not None and event.id is not None:
         statement = statement.where(filter_condition(GuestFilter(status.value), event.id))
     total = (await session.exec(select(func.count()).select_from(statement.subquery()))).one()
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
+    page = clamp_page(page, total, page_size)
     rows = await session.exec(
         statement.order_by(col(Contact.search_key), col(Invitee.id))
         .offset((page - 1) * page_size)

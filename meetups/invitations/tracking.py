@@ -18,6 +18,7 @@ from meetups.events.models import Event
 from meetups.i18n import gettext as _
 from meetups.invitations.models import Invitee, InviteeStatus, SentReminder, Suppression
 from meetups.mail.models import OutboxMessage, OutboxStatus
+from meetups.paging import PageNumbers, clamp_page
 
 _CHUNK = 500
 # The progress panel lists at most this many people still waiting for their e-mail, and at most
@@ -318,24 +319,12 @@ async def delivery_progress(event: Event, *, session: AsyncSession) -> DeliveryP
 
 
 @dataclass
-class EmailsPage:
+class EmailsPage(PageNumbers):
     rows: list[tuple[OutboxMessage, Contact | None]]
     total: int
     page: int
     page_size: int
     kinds: list[str]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def parse_delivery_status(value: str | None) -> OutboxStatus | None:
@@ -374,8 +363,7 @@ async def event_emails(
     if kind:
         statement = statement.where(OutboxMessage.kind == (kind if kind in kinds else ""))
     total = (await session.exec(select(func.count()).select_from(statement.subquery()))).one()
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
+    page = clamp_page(page, total, page_size)
     rows = await session.exec(
         statement.order_by(col(OutboxMessage.id).desc())
         .offset((page - 1) * page_size)

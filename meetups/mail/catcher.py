@@ -20,6 +20,7 @@ from meetups.config import Settings
 from meetups.db import Database, utcnow
 from meetups.mail.models import CaughtMail
 from meetups.mail.sender import CATCHER_HOST
+from meetups.paging import clamp_page, page_count
 
 log = logging.getLogger("meetups.mail.catcher")
 
@@ -117,8 +118,8 @@ async def list_caught(*, session: AsyncSession, query: str = "", page: int = 1) 
     total = (
         await session.exec(select(func.count()).select_from(CaughtMail).where(condition))
     ).one()
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    pages = page_count(total, PAGE_SIZE)
+    page = clamp_page(page, total, PAGE_SIZE)
     mails = (
         await session.exec(
             select(CaughtMail)

@@ -17,6 +17,7 @@ from meetups.db import utcnow
 from meetups.events.models import Event
 from meetups.i18n import gettext as _
 from meetups.i18n import ngettext
+from meetups.paging import PageNumbers, clamp_page
 from meetups.privacy.models import PrivacyAction, PrivacyActor, PrivacyRecord
 
 PAGE_SIZE = 50
@@ -150,30 +151,17 @@ class LogEntry:
 
 
 @dataclass(frozen=True)
-class LogPage:
+class LogPage(PageNumbers):
     entries: list[LogEntry]
     total: int
     page: int
     page_size: int
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
 
 async def log_page(*, session: AsyncSession, page: int = 1, page_size: int = PAGE_SIZE) -> LogPage:
     """The records, newest first."""
     total = (await session.exec(select(func.count()).select_from(PrivacyRecord))).one()
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
+    page = clamp_page(page, total, page_size)
     query = (
         select(PrivacyRecord, Organizer.name, Event)
         .outerjoin(Organizer, col(Organizer.id) == PrivacyRecord.organizer_id)
