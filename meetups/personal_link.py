@@ -27,7 +27,7 @@ from meetups.forms import form_data
 from meetups.htmx import is_htmx, render
 from meetups.i18n import gettext as _
 from meetups.invitations import guessing
-from meetups.invitations.links import invitee_for_token
+from meetups.invitations.links import invitee_for_token, link_holder_for_token
 from meetups.invitations.models import Invitee
 
 PRIVATE_HEADERS = {
@@ -116,13 +116,17 @@ async def count_wrong_link(request: Request, session: AsyncSession) -> None:
         await session.commit()
 
 
+async def _throttled(request: Request, session: AsyncSession, settings: Settings) -> bool:
+    return await guessing.too_many_wrong_links(
+        client_address(request), session=session, settings=settings
+    )
+
+
 async def find_invitee(
     request: Request, token: str, session: AsyncSession, settings: Settings
 ) -> Invitee | Response:
     """The invitee behind `token`, or the page to answer with instead."""
-    if await guessing.too_many_wrong_links(
-        client_address(request), session=session, settings=settings
-    ):
+    if await _throttled(request, session, settings):
         return throttled_page(request, settings)
     invitee = await invitee_for_token(token, session=session)
     if invitee is None:
@@ -160,13 +164,23 @@ class PersonalLink:
 async def personal_link_for(
     request: Request, token: str, invitee: Invitee, session: AsyncSession, settings: Settings
 ) -> PersonalLink:
-    """The found invitee's event and contact, and the page's language, set for this response.
-
-    The language chosen on the page comes from the form on a POST (every form behind the link
-    sends `lang`), else from the address (`?lang=`)."""
-    choice = (await form_data(request)).get("lang") if request.method == "POST" else None
+    """The found invitee's event and contact, and the page's language, set for this response."""
     event = await session.get(Event, invitee.event_id)
     contact = await session.get(Contact, invitee.contact_id)
+    return await _personal_link(request, token, invitee, event, contact, settings)
+
+
+async def _personal_link(
+    request: Request,
+    token: str,
+    invitee: Invitee,
+    event: Event | None,
+    contact: Contact | None,
+    settings: Settings,
+) -> PersonalLink:
+    """The language chosen on the page comes from the form on a POST (every form behind the link
+    sends `lang`), else from the address (`?lang=`)."""
+    choice = (await form_data(request)).get("lang") if request.method == "POST" else None
     language = page_language(choice or request.query_params.get("lang"), contact, settings)
     i18n.set_locale(language)
     if event is None or contact is None:
@@ -180,12 +194,16 @@ async def personal_link_for(
 async def open_personal_link(
     request: Request, token: str, session: AsyncSession, settings: Settings
 ) -> PersonalLink | Response:
-    """The link's invitee with their event, contact and page language, or the page to answer
-    with instead (a wrong link, or too many of them from this client)."""
-    found = await find_invitee(request, token, session, settings)
-    if isinstance(found, Response):
-        return found
-    return await personal_link_for(request, token, found, session, settings)
+    """The link's invitee with their event and contact (read in one query) and the page language,
+    or the page to answer with instead (a wrong link, or too many of them from this client)."""
+    if await _throttled(request, session, settings):
+        return throttled_page(request, settings)
+    found = await link_holder_for_token(token, session=session)
+    if found is None:
+        await count_wrong_link(request, session)
+        return wrong_link_page(request, settings)
+    invitee, event, contact = found
+    return await _personal_link(request, token, invitee, event, contact, settings)
 
 
 async def invitee_after_rollback(invitee: Invitee, session: AsyncSession) -> Invitee:

@@ -11,6 +11,7 @@ which leads a signed-in organizer to the guest on the check-in page.
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import io
@@ -67,6 +68,9 @@ def parse_code(text: str | None, secret: bytes) -> ParsedCode | None:
     return ParsedCode(event_id=event_id, invitee_id=invitee_id)
 
 
+# A guest's check-in page shows their code each time they open it (at the door, often several
+# times); choosing the QR pattern costs milliseconds, and the same content gives the same bytes.
+@functools.lru_cache(maxsize=512)
 def qr_svg(content: str, *, title: str = "") -> bytes:
     """The QR code as a standalone SVG: dark modules on white, a quiet zone, scales to any size."""
     qr = segno.make(content, error="m")
