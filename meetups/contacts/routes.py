@@ -339,12 +339,10 @@ async def delete_form(
 ) -> Response:
     """Asks before deleting, and says what goes and what stays (it works without JavaScript)."""
     contact = await book.get_contact(contact_id, session=session)
-    if contact.is_anonymized:
-        return redirect(
-            request,
-            f"/contacts/{contact.id}",
-            flash=_("This contact was deleted; only what the events need of it is kept."),
-        )
+    try:
+        book.refuse_if_anonymized(contact)
+    except DomainError as error:
+        return redirect(request, f"/contacts/{contact.id}", flash=error.message)
     answered = await book.has_answered(contact, session=session)
     history = await book.contact_history(contact, session=session)
     context = {
